@@ -1,0 +1,125 @@
+using System.Buffers.Binary;
+
+namespace Shoal.DataPath.Drives;
+
+/// <summary>
+/// The first 4 KiB of every Shoal drive, checksummed:
+/// <code>
+///  0 u64 magic "SHOALDRV"   8 u32 formatVersion   12 u32 reserved
+/// 16 clusterId (16)        32 driveId (16)
+/// 48 u64 segmentBytes      56 u32 segmentCount    60 u32 regionBytes
+/// 64 u64 metaOffset        72 u64 dataOffset      80 i64 createdUnixMs
+/// 4092 u32 CRC32C of bytes 0..4092
+/// </code>
+/// </summary>
+public sealed record Superblock(
+    Guid ClusterId,
+    Guid DriveId,
+    long SegmentBytes,
+    int SegmentCount,
+    int RegionBytes,
+    long MetaOffset,
+    long DataOffset,
+    long CreatedUnixMs)
+{
+    public const int Size = 4096;
+    public const ulong Magic = 0x5652444C414F4853; // "SHOALDRV"
+    public const uint FormatVersion = 1;
+    public const long DataAlignment = 1 << 20;
+
+    public int RegionsPerSegment => (int)(SegmentBytes / RegionBytes);
+
+    public long SegmentDataOffset(int segment) => DataOffset + (segment * SegmentBytes);
+
+    public long SegmentMetaOffset(int segment) => MetaOffset + ((long)segment * SegmentMeta.Size);
+
+    /// <summary>Lays out a drive of the given size: as many whole segments as fit after the metadata area.</summary>
+    public static Superblock Plan(Guid clusterId, Guid driveId, long driveBytes, long segmentBytes, int regionBytes, long nowUnixMs)
+    {
+        if (segmentBytes <= 0 || segmentBytes % DataAlignment != 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(segmentBytes), segmentBytes, "segment size must be a positive multiple of 1 MiB");
+        }
+        if (regionBytes <= 0 || segmentBytes % regionBytes != 0 || regionBytes % 4096 != 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(regionBytes), regionBytes, "region size must be a multiple of 4 KiB dividing the segment size");
+        }
+        if (segmentBytes / regionBytes > SegmentMeta.MaxRegions)
+        {
+            throw new ArgumentOutOfRangeException(nameof(regionBytes), regionBytes, $"at most {SegmentMeta.MaxRegions} regions per segment");
+        }
+        long metaOffset = Size;
+        int count = (int)Math.Min(int.MaxValue, driveBytes / segmentBytes);
+        while (count > 0)
+        {
+            long dataOffset = AlignUp(metaOffset + ((long)count * SegmentMeta.Size), DataAlignment);
+            if (dataOffset + (count * segmentBytes) <= driveBytes)
+            {
+                return new Superblock(clusterId, driveId, segmentBytes, count, regionBytes, metaOffset, dataOffset, nowUnixMs);
+            }
+            count--;
+        }
+        throw new ArgumentOutOfRangeException(nameof(driveBytes), driveBytes, $"drive too small for one {segmentBytes}-byte segment");
+    }
+
+    public void Encode(Span<byte> block)
+    {
+        block[..Size].Clear();
+        BinaryPrimitives.WriteUInt64LittleEndian(block, Magic);
+        BinaryPrimitives.WriteUInt32LittleEndian(block[8..], FormatVersion);
+        ClusterId.TryWriteBytes(block[16..32]);
+        DriveId.TryWriteBytes(block[32..48]);
+        BinaryPrimitives.WriteInt64LittleEndian(block[48..], SegmentBytes);
+        BinaryPrimitives.WriteInt32LittleEndian(block[56..], SegmentCount);
+        BinaryPrimitives.WriteInt32LittleEndian(block[60..], RegionBytes);
+        BinaryPrimitives.WriteInt64LittleEndian(block[64..], MetaOffset);
+        BinaryPrimitives.WriteInt64LittleEndian(block[72..], DataOffset);
+        BinaryPrimitives.WriteInt64LittleEndian(block[80..], CreatedUnixMs);
+        BinaryPrimitives.WriteUInt32LittleEndian(block[4092..], Checksum.Crc32C(block[..4092]));
+    }
+
+    public enum Verdict
+    {
+        Valid,
+
+        /// <summary>All zero: never formatted.</summary>
+        Blank,
+
+        /// <summary>Something else lives here (a file system, another tool's data, a torn write).</summary>
+        Foreign,
+
+        /// <summary>A Shoal superblock of a format this build does not know.</summary>
+        UnknownVersion,
+    }
+
+    public static Verdict TryDecode(ReadOnlySpan<byte> block, out Superblock? superblock)
+    {
+        superblock = null;
+        block = block[..Size];
+        if (!block.ContainsAnyExcept((byte)0))
+        {
+            return Verdict.Blank;
+        }
+        if (BinaryPrimitives.ReadUInt64LittleEndian(block) != Magic
+            || BinaryPrimitives.ReadUInt32LittleEndian(block[4092..]) != Checksum.Crc32C(block[..4092]))
+        {
+            return Verdict.Foreign;
+        }
+        if (BinaryPrimitives.ReadUInt32LittleEndian(block[8..]) != FormatVersion)
+        {
+            return Verdict.UnknownVersion;
+        }
+        superblock = new Superblock(
+            new Guid(block[16..32]),
+            new Guid(block[32..48]),
+            BinaryPrimitives.ReadInt64LittleEndian(block[48..]),
+            BinaryPrimitives.ReadInt32LittleEndian(block[56..]),
+            BinaryPrimitives.ReadInt32LittleEndian(block[60..]),
+            BinaryPrimitives.ReadInt64LittleEndian(block[64..]),
+            BinaryPrimitives.ReadInt64LittleEndian(block[72..]),
+            BinaryPrimitives.ReadInt64LittleEndian(block[80..]));
+        return Verdict.Valid;
+    }
+
+    private static long AlignUp(long value, long alignment) => (value + alignment - 1) / alignment * alignment;
+}

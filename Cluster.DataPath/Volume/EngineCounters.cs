@@ -1,0 +1,42 @@
+using System.Diagnostics;
+
+namespace Shoal.DataPath.Volume;
+
+/// <summary>Volume engine counters (read with Interlocked; reported through the control port and metrics).</summary>
+public sealed class EngineCounters
+{
+    public long Reads;
+    public long Writes;
+    public long Flushes;
+    public long ReadBytes;
+    public long WriteBytes;
+    public long Errors;
+    public long LegFailures;
+    public long ResyncBytes;
+    public long ResyncRegions;
+    public long IntentClears;
+
+    internal void Count(IoRequest io)
+    {
+        if (io.Errno != 0)
+        {
+            Interlocked.Increment(ref Errors);
+        }
+        switch (io.Kind)
+        {
+            case IoKind.Read:
+                Interlocked.Increment(ref Reads);
+                Interlocked.Add(ref ReadBytes, io.LengthBytes);
+                break;
+            case IoKind.Flush:
+                Interlocked.Increment(ref Flushes);
+                break;
+            default:
+                Interlocked.Increment(ref Writes);
+                Interlocked.Add(ref WriteBytes, io.LengthBytes);
+                break;
+        }
+    }
+
+    public static long NowTicks => Stopwatch.GetTimestamp();
+}

@@ -1,0 +1,24 @@
+namespace Shoal.DataPath.Volume;
+
+public sealed record EngineOptions
+{
+    /// <summary>Largest single I/O (also the NBD maximum block size).</summary>
+    public int MaxIoBytes { get; init; } = 1 << 20;
+
+    /// <summary>Bound on I/Os in flight per volume; each owns a buffer of <see cref="MaxIoBytes"/>.</summary>
+    public int MaxInflight { get; init; } = 128;
+
+    public int PollSpinMicros { get; init; } = 20;
+
+    /// <summary>How often stale legs' targets are probed (and returned legs resynced).</summary>
+    public int ReprobeIntervalMs { get; init; } = 1000;
+
+    /// <summary>How often the write-intent bits of idle, fully-synced regions are cleared.</summary>
+    public int CleanIntervalMs { get; init; } = 2000;
+
+    /// <summary>A region must have seen no write for this long before its intent bit is cleared.</summary>
+    public int CleanIdleMs { get; init; } = 1000;
+
+    /// <summary>Bound on resends of one sub-request after epoch changes.</summary>
+    public int MaxAttempts { get; init; } = 8;
+}

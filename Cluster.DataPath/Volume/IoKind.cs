@@ -1,0 +1,10 @@
+namespace Shoal.DataPath.Volume;
+
+public enum IoKind : byte
+{
+    Read,
+    Write,
+    WriteZeroes,
+    Trim,
+    Flush,
+}

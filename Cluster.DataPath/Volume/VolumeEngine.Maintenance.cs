@@ -1,0 +1,310 @@
+using System.Diagnostics;
+using Shoal.DataPath.Memory;
+using Shoal.DataPath.Target;
+using Shoal.DataPath.Transport;
+using Shoal.DataPath.Wire;
+
+namespace Shoal.DataPath.Volume;
+
+/// <summary>
+/// The maintenance thread: reconnects targets, resyncs legs that return (only the regions the
+/// write-intent bitmaps name) and lazily clears intent bits of idle regions once all legs agree.
+/// </summary>
+public sealed unsafe partial class VolumeEngine
+{
+    private const int RegionLockTimeoutMs = 5000;
+    private BlockMemory? _copyBuffer;
+
+    private void MaintenanceLoop()
+    {
+        long nextProbe = 0;
+        long nextClean = Environment.TickCount64 + _options.CleanIntervalMs;
+        while (!_stopping)
+        {
+            long now = Environment.TickCount64;
+            try
+            {
+                if (now >= nextProbe)
+                {
+                    nextProbe = now + _options.ReprobeIntervalMs;
+                    Reprobe();
+                }
+                if (now >= nextClean)
+                {
+                    nextClean = now + _options.CleanIntervalMs;
+                    ClearIdleIntent();
+                }
+            }
+            catch (Exception e)
+            {
+                _log($"volume {Name}: maintenance failed: {e.Message}");
+            }
+            _stop.Wait(100);
+        }
+    }
+
+    private void Reprobe()
+    {
+        View v = _view;
+        for (int g = 0; g < v.Layout.Groups.Length; g++)
+        {
+            for (int l = 0; l < v.Layout.Groups[g].Legs.Length; l++)
+            {
+                TargetLink link = v.Links[g][l];
+                if (!link.Connected && !link.Connect(1000))
+                {
+                    continue;
+                }
+                if (v.Layout.Groups[g].Legs[l].State != LegState.InSync && !_stopping)
+                {
+                    Resync(g, l);
+                    v = _view;
+                }
+            }
+        }
+    }
+
+    private void SeedDirtyRegions()
+    {
+        View v = _view;
+        for (int g = 0; g < v.Layout.Groups.Length; g++)
+        {
+            for (int l = 0; l < v.Layout.Groups[g].Legs.Length; l++)
+            {
+                if (v.Layout.Groups[g].Legs[l].Active && SegmentInfoOf(v, g, l) is { } info)
+                {
+                    MarkDirty(_regions[g], info.Bitmap);
+                }
+            }
+        }
+    }
+
+    private static void MarkDirty(RegionTable table, ulong[] bitmap)
+    {
+        for (int r = 0; r < table.Count && (r >> 6) < bitmap.Length; r++)
+        {
+            if ((bitmap[r >> 6] & (1UL << (r & 63))) != 0)
+            {
+                table.MarkDirty(r);
+            }
+        }
+    }
+
+    private SegmentInfo? SegmentInfoOf(View v, int group, int leg)
+    {
+        LegSegment segment = v.Layout.Groups[group].Legs[leg];
+        var header = new WireHeader { Op = WireOp.SegmentInfo, DriveIndex = segment.Drive, SegmentIndex = segment.Segment };
+        if (v.Links[group][leg].Call(header, null, out byte[] reply) != WireStatus.Ok)
+        {
+            return null;
+        }
+        SegmentInfo info = SegmentInfo.Decode(reply);
+        return info.VolumeId == v.Layout.VolumeId ? info : null;
+    }
+
+    /// <summary>
+    /// Brings a stale or rebuilding leg back: the control port makes it Rebuilding (it receives new
+    /// writes from then on), then every region named by any leg's intent bitmap, or written by this
+    /// client since the last clear, is copied from an in-sync leg under the region's lock.
+    /// </summary>
+    private void Resync(int group, int leg)
+    {
+        View v;
+        lock (_layoutGate)
+        {
+            if (_view.Layout.Groups[group].Legs[leg].State == LegState.Stale)
+            {
+                Install(_control.LegReturned(_view.Layout, group, leg, this));
+            }
+            v = _view;
+        }
+        if (v.Layout.Groups[group].Legs[leg].State != LegState.Rebuilding)
+        {
+            return;
+        }
+        var stopwatch = Stopwatch.StartNew();
+        RegionTable table = _regions[group];
+        bool[] dirty = new bool[table.Count];
+        for (int l = 0; l < v.Layout.Groups[group].Legs.Length; l++)
+        {
+            if (!v.Layout.Groups[group].Legs[l].Active)
+            {
+                continue;
+            }
+            SegmentInfo? info = SegmentInfoOf(v, group, l);
+            if (info == null)
+            {
+                if (l != leg)
+                {
+                    _log($"volume {Name}: resync of group {group} leg {leg}: cannot read leg {l}'s intent bitmap; will retry");
+                    return;
+                }
+                Array.Fill(dirty, true); // the returning leg cannot say what it holds: copy everything
+                continue;
+            }
+            for (int r = 0; r < dirty.Length; r++)
+            {
+                dirty[r] |= (info.Bitmap[r >> 6] & (1UL << (r & 63))) != 0;
+            }
+        }
+        for (int r = 0; r < dirty.Length; r++)
+        {
+            dirty[r] |= table.IsDirty(r);
+        }
+
+        _copyBuffer ??= new BlockMemory(Math.Min(v.Layout.RegionBytes, WireHeader.MaxPayloadBytes), 1);
+        long copied = 0;
+        int regions = 0;
+        for (int r = 0; r < dirty.Length && !_stopping; r++)
+        {
+            if (!dirty[r])
+            {
+                continue;
+            }
+            if (!table.TryLock(r, RegionLockTimeoutMs))
+            {
+                _log($"volume {Name}: resync of group {group} leg {leg}: region {r} stayed busy; will retry");
+                return;
+            }
+            try
+            {
+                WireStatus status = CopyRegion(group, leg, r);
+                if (status != WireStatus.Ok)
+                {
+                    _log($"volume {Name}: resync of group {group} leg {leg}: region {r} copy failed ({status}); will retry");
+                    return;
+                }
+            }
+            finally
+            {
+                table.Unlock(r);
+            }
+            copied += v.Layout.RegionBytes;
+            regions++;
+            Interlocked.Add(ref _counters.ResyncBytes, v.Layout.RegionBytes);
+            Interlocked.Increment(ref _counters.ResyncRegions);
+        }
+        if (_stopping)
+        {
+            return;
+        }
+        lock (_layoutGate)
+        {
+            Install(_control.LegResynced(_view.Layout, group, leg, this));
+        }
+        _log($"resync-complete volume={Name} group={group} leg={leg} regions={regions} bytesCopied={copied} totalRegions={dirty.Length} ms={stopwatch.ElapsedMilliseconds}");
+    }
+
+    private WireStatus CopyRegion(int group, int leg, int region)
+    {
+        byte* buffer = _copyBuffer!.Pointer(0);
+        int piece = _copyBuffer.BufferBytes;
+        for (int attempt = 0; ; attempt++)
+        {
+            View v = _view;
+            if (v.Layout.Groups[group].Legs[leg].State != LegState.Rebuilding)
+            {
+                return WireStatus.Invalid;
+            }
+            int source = PickReadLeg(v.Layout, group, triedMask: 0);
+            if (source < 0)
+            {
+                return WireStatus.IoError;
+            }
+            WireStatus status = WireStatus.Ok;
+            long start = (long)region * v.Layout.RegionBytes;
+            for (long done = 0; done < v.Layout.RegionBytes && status == WireStatus.Ok; done += piece)
+            {
+                status = CopyPiece(v, group, source, leg, start + done, piece, buffer);
+            }
+            if (status is WireStatus.StaleEpoch && attempt < _options.MaxAttempts)
+            {
+                continue; // the layout moved under us: redo the region at the new epoch
+            }
+            return status;
+        }
+    }
+
+    private WireStatus CopyPiece(View v, int group, int source, int destination, long segmentOffset, int length, byte* buffer)
+    {
+        VolumeLayout layout = v.Layout;
+        LegSegment from = layout.Groups[group].Legs[source];
+        LegSegment to = layout.Groups[group].Legs[destination];
+        var read = new WireHeader
+        {
+            Op = WireOp.Read, VolumeId = layout.VolumeId, Epoch = layout.Epoch, WriterId = layout.WriterId,
+            DriveIndex = from.Drive, SegmentIndex = from.Segment, OffsetBytes = (ulong)segmentOffset, LengthBytes = (uint)length,
+        };
+        WireStatus status = v.Links[group][source].Call(read, null, 0, buffer, length, out _);
+        if (status != WireStatus.Ok)
+        {
+            return status;
+        }
+        var write = new WireHeader
+        {
+            Op = WireOp.Write, Flags = WireFlags.NoIntent, VolumeId = layout.VolumeId, Epoch = layout.Epoch, WriterId = layout.WriterId,
+            DriveIndex = to.Drive, SegmentIndex = to.Segment, LegIndex = (uint)destination, OffsetBytes = (ulong)segmentOffset, LengthBytes = (uint)length,
+        };
+        return v.Links[group][destination].Call(write, buffer, length, null, 0, out _);
+    }
+
+    /// <summary>Clears the intent bits of regions that every leg holds and nobody has written for a while.</summary>
+    private void ClearIdleIntent()
+    {
+        View v = _view;
+        long now = Environment.TickCount64;
+        for (int g = 0; g < v.Layout.Groups.Length; g++)
+        {
+            if (v.Layout.Groups[g].InSyncCount != v.Layout.Groups[g].Legs.Length)
+            {
+                continue;
+            }
+            RegionTable table = _regions[g];
+            ulong[] mask = new ulong[(table.Count + 63) / 64];
+            var locked = new List<int>();
+            for (int r = 0; r < table.Count; r++)
+            {
+                if (table.IsDirty(r) && table.Idle(r, now, _options.CleanIdleMs) && table.TryLock(r, 100))
+                {
+                    locked.Add(r);
+                    mask[r >> 6] |= 1UL << (r & 63);
+                }
+            }
+            if (locked.Count == 0)
+            {
+                continue;
+            }
+            try
+            {
+                byte[] payload = new byte[mask.Length * 8];
+                Buffer.BlockCopy(mask, 0, payload, 0, payload.Length);
+                bool all = true;
+                for (int l = 0; l < v.Layout.Groups[g].Legs.Length; l++)
+                {
+                    LegSegment leg = v.Layout.Groups[g].Legs[l];
+                    var header = new WireHeader
+                    {
+                        Op = WireOp.ClearIntent, VolumeId = v.Layout.VolumeId, Epoch = v.Layout.Epoch, WriterId = v.Layout.WriterId,
+                        DriveIndex = leg.Drive, SegmentIndex = leg.Segment,
+                    };
+                    all &= v.Links[g][l].Call(header, payload, out _) == WireStatus.Ok;
+                }
+                if (all)
+                {
+                    foreach (int r in locked)
+                    {
+                        table.MarkClean(r);
+                    }
+                    Interlocked.Add(ref _counters.IntentClears, locked.Count);
+                }
+            }
+            finally
+            {
+                foreach (int r in locked)
+                {
+                    table.Unlock(r);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,52 @@
+using Shoal.Host.Cli;
+using Shoal.Host.Static;
+
+namespace Shoal.Host;
+
+/// <summary>The one <c>shoal</c> binary: node daemon and operator CLI.</summary>
+internal static class Program
+{
+    private const string Help =
+        "shoal — distributed block storage\n\n" +
+        "static-layout mode (no control plane; an operator's debugging tool):\n  " +
+        TargetCommand.Usage + "\n  " + ClientCommand.Usage + "\n  " + LayoutCommand.Usage + "\n  " + DemoCommand.Usage + "\n\n" +
+        "other:\n  shoal version\n  shoal help\n";
+
+    public static int Main(string[] args)
+    {
+        if (args.Length == 0 || args[0] is "help" or "--help" or "-h")
+        {
+            Console.Out.Write(Help);
+            return args.Length == 0 ? 2 : 0;
+        }
+        string[] rest = args[1..];
+        try
+        {
+            return args[0] switch
+            {
+                "target" => TargetCommand.Run(rest),
+                "client" => ClientCommand.Run(rest),
+                "layout" => LayoutCommand.Run(rest),
+                "demo" => DemoCommand.Run(rest),
+                "version" => Version(),
+                _ => throw new CliException($"unknown command '{args[0]}' (see 'shoal help')"),
+            };
+        }
+        catch (CliException e)
+        {
+            Console.Error.WriteLine($"shoal {args[0]}: {e.Message}");
+            return 2;
+        }
+        catch (Exception e) when (e is FileNotFoundException or ArgumentException or UnauthorizedAccessException)
+        {
+            Console.Error.WriteLine($"shoal {args[0]}: {e.Message}");
+            return 2;
+        }
+    }
+
+    private static int Version()
+    {
+        Console.Out.WriteLine($"shoal {typeof(Program).Assembly.GetName().Version} wire-protocol {Shoal.DataPath.Wire.Handshake.MinVersion}..{Shoal.DataPath.Wire.Handshake.MaxVersion}");
+        return 0;
+    }
+}
