@@ -44,6 +44,15 @@ internal sealed unsafe class TargetSession
             {
                 Interlocked.Increment(ref _server.Counters.HandshakeFailures);
                 _server.Log($"handshake from {_socket.Socket.RemoteEndPoint} failed: {e.Message}");
+                try
+                {
+                    // Say why before closing; a peer that sent garbage gets one status frame and nothing else.
+                    Handshake.SendFrame(_socket, WireOp.Welcome, e.Status == WireStatus.IoError ? WireStatus.Unauthenticated : e.Status, []);
+                }
+                catch (WireException)
+                {
+                    // peer already gone
+                }
                 return;
             }
             _socket.Socket.ReceiveTimeout = 0;

@@ -12,7 +12,7 @@ namespace Shoal.DataPath.Wire;
 /// client → Prove     { HMAC(key, "shoal-client" | clientNonce | targetNonce) }
 /// target → Welcome   { HMAC(key, "shoal-target" | clientNonce | targetNonce) }  (status Unauthenticated: wrong key)
 /// </code>
-/// Until the handshake completes the target answers nothing else, and closes after a failure.
+/// Until the handshake completes the target serves nothing; after a failure it sends one status frame and closes.
 /// </summary>
 public static class Handshake
 {
@@ -87,7 +87,6 @@ public static class Handshake
         (_, byte[] proof) = ReceiveFrame(socket, WireOp.Prove);
         if (!CryptographicOperations.FixedTimeEquals(proof, key.Prove("shoal-client", clientNonce, serverNonce)))
         {
-            SendFrame(socket, WireOp.Welcome, WireStatus.Unauthenticated, []);
             throw new WireException(WireStatus.Unauthenticated, "client failed to prove the cluster key");
         }
         SendFrame(socket, WireOp.Welcome, WireStatus.Ok, key.Prove("shoal-target", clientNonce, serverNonce));

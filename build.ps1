@@ -1,0 +1,83 @@
+#!/usr/bin/env pwsh
+# The one entry point: dotnet tool restore && dotnet pwsh ./build.ps1 <target>
+#   build   compile everything (warnings are errors)
+#   test    install what the tests need from the system (apt), build, run every test project
+#   run     the static-layout demo: two targets + a client exporting nbd://127.0.0.1:10809/demo
+#   bench   fio against shoal, shoal-mirror2, nbdkit and qemu-nbd; writes bench/results/latest.json and docs/benchmarks.md
+#   format  dotnet format (use 'format -Verify' to check only)
+param(
+    [Parameter(Position = 0)][ValidateSet('build', 'test', 'run', 'bench', 'format')][string]$Target = 'build',
+    [string]$Configuration = 'Release',
+    [string]$Filter = '',
+    [switch]$Verify,
+    [Parameter(ValueFromRemainingArguments = $true)][string[]]$Rest = @()
+)
+$ErrorActionPreference = 'Stop'
+Set-StrictMode -Version Latest
+$root = $PSScriptRoot
+Set-Location $root
+$env:DOTNET_CLI_TELEMETRY_OPTOUT = '1'
+$env:DOTNET_NOLOGO = '1'
+
+function Invoke-Native([string]$File, [string[]]$Arguments) {
+    & $File @Arguments
+    if ($LASTEXITCODE -ne 0) { throw "$File $($Arguments -join ' ') failed with exit code $LASTEXITCODE" }
+}
+
+# System packages the tests and benchmarks drive for real. Installed when missing (we run as root).
+function Install-SystemPackages {
+    $needed = @{ 'fio' = 'fio'; 'nbdkit' = 'nbdkit'; 'nbdinfo' = 'libnbd-bin'; 'nbdcopy' = 'libnbd-bin'; 'qemu-nbd' = 'qemu-utils' }
+    $missing = @($needed.Keys | Where-Object { -not (Get-Command $_ -ErrorAction SilentlyContinue) } | ForEach-Object { $needed[$_] } | Sort-Object -Unique)
+    if ($missing.Count -eq 0) { return }
+    if ((id -u) -ne '0') { throw "missing system packages ($($missing -join ', ')) and not root: install them with apt-get" }
+    Write-Host "installing system packages: $($missing -join ', ')"
+    $env:DEBIAN_FRONTEND = 'noninteractive'
+    Invoke-Native 'apt-get' @('update', '-qq')
+    Invoke-Native 'apt-get' (@('install', '-y', '-qq') + $missing)
+}
+
+function Invoke-Build {
+    Invoke-Native 'dotnet' @('build', 'shoal.slnx', '-c', $Configuration, '--nologo', '-v', 'minimal')
+}
+
+function Invoke-Tests {
+    Install-SystemPackages
+    Invoke-Build
+    $projects = @('tests/Cluster.DataPath.Tests/Cluster.DataPath.Tests.csproj', 'tests/Cluster.Integration.Tests/Cluster.Integration.Tests.csproj')
+    $passed = 0; $failed = 0; $skipped = 0; $exit = 0
+    foreach ($p in $projects) {
+        $args = @('test', $p, '-c', $Configuration, '--no-build', '--nologo', '--logger', 'console;verbosity=normal')
+        if ($Filter) { $args += @('--filter', $Filter) }
+        $output = & dotnet @args 2>&1 | Tee-Object -Variable lines | ForEach-Object { Write-Host $_; $_ }
+        if ($LASTEXITCODE -ne 0) { $exit = 1 }
+        foreach ($line in $output) {
+            if ("$line" -match 'Failed:\s+(\d+),\s+Passed:\s+(\d+),\s+Skipped:\s+(\d+)') {
+                $failed += [int]$Matches[1]; $passed += [int]$Matches[2]; $skipped += [int]$Matches[3]
+            }
+        }
+    }
+    if ($skipped -gt 0) { Write-Host "tests: $skipped skipped — a skipped test is a failure here"; $exit = 1 }
+    Write-Host "tests: $passed passed, $failed failed"
+    if ($passed -eq 0) { Write-Host 'no test ran'; $exit = 1 }
+    exit $exit
+}
+
+switch ($Target) {
+    'build' { Invoke-Build }
+    'test' { Invoke-Tests }
+    'run' {
+        Invoke-Native 'dotnet' @('build', 'Cluster.Host/Cluster.Host.csproj', '-c', $Configuration, '--nologo', '-v', 'quiet')
+        & dotnet "Cluster.Host/bin/$Configuration/net10.0/shoal.dll" demo --dir (Join-Path $root '.shoal') @Rest
+        exit $LASTEXITCODE
+    }
+    'bench' {
+        Install-SystemPackages
+        Invoke-Native 'dotnet' @('build', 'Cluster.Host/Cluster.Host.csproj', '-c', 'Release', '--nologo', '-v', 'quiet')
+        Invoke-Native 'dotnet' @('build', 'tests/Cluster.Bench/Cluster.Bench.csproj', '-c', 'Release', '--nologo', '-v', 'quiet')
+        Invoke-Native 'dotnet' (@("tests/Cluster.Bench/bin/Release/net10.0/Shoal.Bench.dll", '--repo', $root) + $Rest)
+    }
+    'format' {
+        if ($Verify) { Invoke-Native 'dotnet' @('format', 'shoal.slnx', '--verify-no-changes') }
+        else { Invoke-Native 'dotnet' @('format', 'shoal.slnx') }
+    }
+}
