@@ -9,10 +9,14 @@ namespace Shoal.DataPath.Transport;
 /// A connected stream socket used by one dedicated receive thread and any number of senders.
 /// Receives spin briefly (polling for bytes without blocking) and then park in a blocking
 /// receive, so a busy connection answers fast and an idle one costs no core. Sends are one
-/// gather syscall (header + payload) under a lock, without allocation.
+/// gather syscall (header + payload) under a lock, without allocation; .NET keeps the descriptor
+/// non-blocking, so a full send window is waited out with poll(2).
 /// </summary>
 public sealed unsafe class FrameSocket : IDisposable
 {
+    /// <summary>A send that cannot make progress for this long means the peer is gone or stuck: the connection is dropped.</summary>
+    private const int SendStallTimeoutMicros = 30_000_000;
+
     private readonly Socket _socket;
     private readonly int _fd;
     private readonly long _spinTicks;
@@ -97,7 +101,13 @@ public sealed unsafe class FrameSocket : IDisposable
                     nint n = Libc.WriteV(_fd, iov, count);
                     if (n < 0)
                     {
-                        if (Marshal.GetLastPInvokeError() == Libc.EINTR)
+                        int errno = Marshal.GetLastPInvokeError();
+                        if (errno == Libc.EINTR)
+                        {
+                            continue;
+                        }
+                        // .NET keeps socket descriptors non-blocking: wait until the peer drains its window.
+                        if (errno == Libc.EAGAIN && WaitWritable())
                         {
                             continue;
                         }
@@ -123,6 +133,18 @@ public sealed unsafe class FrameSocket : IDisposable
                 }
                 return true;
             }
+        }
+    }
+
+    private bool WaitWritable()
+    {
+        try
+        {
+            return _socket.Poll(SendStallTimeoutMicros, SelectMode.SelectWrite);
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            return false;
         }
     }
 
