@@ -7,14 +7,14 @@ internal sealed record MachineInfo(int Cores, string CpuModel, string Kernel, st
 {
     public static MachineInfo Collect(string? fio, string? nbdkit, string? qemuNbd) => new(
         Environment.ProcessorCount,
-        CpuModel(),
+        ReadCpuModel(),
         ReadFirstLine("/proc/sys/kernel/osrelease"),
         RuntimeInformation.FrameworkDescription,
         fio != null ? Tools.Version(fio, "--version") : "not installed",
         nbdkit != null ? Tools.Version(nbdkit, "--version") : "not installed",
         qemuNbd != null ? Tools.Version(qemuNbd, "--version") : "not installed");
 
-    private static string CpuModel()
+    private static string ReadCpuModel()
     {
         try
         {
