@@ -46,14 +46,15 @@ function Invoke-Tests {
     $projects = @('tests/Cluster.DataPath.Tests/Cluster.DataPath.Tests.csproj', 'tests/Cluster.Integration.Tests/Cluster.Integration.Tests.csproj')
     $passed = 0; $failed = 0; $skipped = 0; $exit = 0
     foreach ($p in $projects) {
-        $args = @('test', $p, '-c', $Configuration, '--no-build', '--nologo', '--logger', 'console;verbosity=normal')
-        if ($Filter) { $args += @('--filter', $Filter) }
-        $output = & dotnet @args 2>&1 | Tee-Object -Variable lines | ForEach-Object { Write-Host $_; $_ }
+        $testArgs = @('test', $p, '-c', $Configuration, '--no-build', '--nologo', '--logger', 'console;verbosity=normal')
+        if ($Filter) { $testArgs += @('--filter', $Filter) }
+        $output = & dotnet @testArgs 2>&1 | ForEach-Object { Write-Host $_; "$_" }
         if ($LASTEXITCODE -ne 0) { $exit = 1 }
+        # The console logger's summary: 'Total tests: N' then '     Passed: N', '     Failed: N', '    Skipped: N'.
         foreach ($line in $output) {
-            if ("$line" -match 'Failed:\s+(\d+),\s+Passed:\s+(\d+),\s+Skipped:\s+(\d+)') {
-                $failed += [int]$Matches[1]; $passed += [int]$Matches[2]; $skipped += [int]$Matches[3]
-            }
+            if ("$line" -match '^\s+Passed:\s+(\d+)\s*$') { $passed += [int]$Matches[1] }
+            elseif ("$line" -match '^\s+Failed:\s+(\d+)\s*$') { $failed += [int]$Matches[1] }
+            elseif ("$line" -match '^\s+Skipped:\s+(\d+)\s*$') { $skipped += [int]$Matches[1] }
         }
     }
     if ($skipped -gt 0) { Write-Host "tests: $skipped skipped — a skipped test is a failure here"; $exit = 1 }

@@ -77,12 +77,12 @@ public sealed unsafe class TargetLink : IDisposable
         var frames = new FrameSocket(socket, _spinMicros);
         try
         {
-            IAsyncResult ar = socket.BeginConnect(ep, null, null);
-            if (!ar.AsyncWaitHandle.WaitOne(timeoutMs))
-            {
-                throw new SocketException((int)SocketError.TimedOut);
-            }
-            socket.EndConnect(ar);
+            // A synchronous connect keeps the descriptor blocking (any async socket call makes .NET switch it to
+            // non-blocking for good, and then every blocking-style receive allocates). Linux bounds a blocking
+            // connect by SO_SNDTIMEO.
+            socket.SendTimeout = timeoutMs;
+            socket.Connect(ep);
+            socket.SendTimeout = 0;
             socket.ReceiveTimeout = timeoutMs;
             Handshake.Client(frames, _key);
             socket.ReceiveTimeout = 0;

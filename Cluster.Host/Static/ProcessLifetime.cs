@@ -48,7 +48,7 @@ internal sealed class ProcessLifetime : IDisposable
             gen0Collections = GC.CollectionCount(0),
             gen1Collections = GC.CollectionCount(1),
             gen2Collections = GC.CollectionCount(2),
-            allocatedBytes = GC.GetTotalAllocatedBytes(precise: false),
+            allocatedBytes = GC.GetTotalAllocatedBytes(precise: true),
             cpuMicros = (long)process.TotalProcessorTime.TotalMicroseconds,
             counters,
         };

@@ -38,9 +38,6 @@ internal sealed record BenchOptions
 
     public int PortBase { get; init; } = 27000;
 
-    /// <summary>Defaults were used for everything that shapes the figures, so the report can quote the plain command.</summary>
-    public bool IsDefaultRun { get; init; }
-
     /// <summary>Returns null when help was asked for.</summary>
     public static BenchOptions? Parse(IReadOnlyList<string> args)
     {
@@ -111,7 +108,7 @@ internal sealed record BenchOptions
             cases = [.. BenchCase.All.Where(c => picked.Contains(c.Name))];
         }
 
-        var options = new BenchOptions
+        return new BenchOptions
         {
             RuntimeSeconds = Int(values, "runtime-s", 10, 1, 3600),
             RampSeconds = Int(values, "ramp-s", 2, 0, 600),
@@ -123,11 +120,6 @@ internal sealed record BenchOptions
             OutMarkdown = InRepo("out-md", Path.Combine("docs", "benchmarks.md")),
             PollSpinMicros = values.ContainsKey("poll-spin-us") ? Int(values, "poll-spin-us", 0, 0, 10_000) : null,
             PortBase = Int(values, "port-base", 27000, 1024, 65000),
-        };
-        return options with
-        {
-            IsDefaultRun = options.RuntimeSeconds == 10 && options.RampSeconds == 2 && options.PollSpinMicros == null
-                && systems.Count == SystemNames.All.Count && cases.Count == BenchCase.All.Count,
         };
     }
 

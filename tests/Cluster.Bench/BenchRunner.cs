@@ -51,15 +51,29 @@ internal sealed class BenchRunner(BenchOptions options, string harnessArgs, Acti
                 foreach (BenchSystem system in systems)
                 {
                     log($"{system.Name}: filling {SystemLauncher.VolumeBytes >> 20} MiB");
-                    await runner.FillAsync(system.Name, system.Uri, cancel).ConfigureAwait(false);
-                    system.Filled = true;
+                    try
+                    {
+                        await runner.FillAsync(system.Name, system.Uri, cancel).ConfigureAwait(false);
+                    }
+                    catch (BenchException e)
+                    {
+                        throw new BenchException($"{e.Message}\n{system.Tails()}");
+                    }
                 }
             }
             foreach (BenchCase benchCase in options.Cases)
             {
                 foreach (BenchSystem system in systems)
                 {
-                    CaseResult r = await MeasureAsync(runner, system, benchCase, cancel).ConfigureAwait(false);
+                    CaseResult r;
+                    try
+                    {
+                        r = await MeasureAsync(runner, system, benchCase, cancel).ConfigureAwait(false);
+                    }
+                    catch (BenchException e)
+                    {
+                        throw new BenchException($"{benchCase.Name} on {system.Name}: {e.Message}\n{system.Tails()}");
+                    }
                     results.Add(r);
                     string gen0 = r.ServerGen0?.ToString(CultureInfo.InvariantCulture) ?? "-";
                     log(string.Create(CultureInfo.InvariantCulture,

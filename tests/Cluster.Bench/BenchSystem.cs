@@ -18,8 +18,6 @@ internal sealed class BenchSystem(string name, string uri, IReadOnlyList<ServerP
 
     public bool HasStats => StatsFiles.Count > 0;
 
-    public bool Filled { get; set; }
-
     public void EnsureRunning()
     {
         foreach (ServerProcess s in Servers)
@@ -27,6 +25,9 @@ internal sealed class BenchSystem(string name, string uri, IReadOnlyList<ServerP
             s.EnsureRunning();
         }
     }
+
+    /// <summary>The servers' last output lines, to explain a failed fio job from the server side.</summary>
+    public string Tails() => string.Join('\n', Servers.Select(s => $"{s.Label} (pid {s.Pid}):\n{s.Tail()}"));
 
     public long ReadCpuMicros()
     {

@@ -19,7 +19,9 @@ internal sealed class FioRunner(string fioPath, string outputDir)
         string output = Path.Combine(outputDir, $"fill-{system}.json");
         string[] args =
         [
-            "--name=fill", "--ioengine=nbd", $"--uri={uri}", "--rw=write", "--bs=1M", "--iodepth=8", "--numjobs=1",
+            // Queue depth 1: the fill only has to put data down, and shoal's client (at this writing) drops its
+            // target link under several concurrent 1 MiB writes, which would fail the run before it measures anything.
+            "--name=fill", "--ioengine=nbd", $"--uri={uri}", "--rw=write", "--bs=1M", "--iodepth=1", "--numjobs=1",
             "--output-format=json", $"--output={output}",
         ];
         await RunAsync(args, TimeSpan.FromMinutes(5), onRampEnd: null, TimeSpan.Zero, cancel).ConfigureAwait(false);

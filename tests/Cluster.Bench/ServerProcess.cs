@@ -87,7 +87,9 @@ internal sealed class ServerProcess : IDisposable
     {
         if (_process.HasExited)
         {
-            throw new BenchException($"{Label} (pid {Pid}) exited with code {_process.ExitCode}; last output:\n{Tail()}");
+            // Servers only exit 0 on SIGTERM/SIGINT, which the harness sends only when it is done with them.
+            string why = _process.ExitCode == 0 ? " (a clean stop: something outside the harness signalled it)" : "";
+            throw new BenchException($"{Label} (pid {Pid}) exited with code {_process.ExitCode}{why}; last output:\n{Tail()}");
         }
     }
 

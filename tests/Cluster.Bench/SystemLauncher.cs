@@ -133,9 +133,10 @@ internal sealed class SystemLauncher
         string nbdkit = Tools.Require("nbdkit", "nbdkit");
         string file = CreateRawFile(dir);
         EnsurePortFree(port, SystemNames.Nbdkit);
-        // --exit-with-parent: should the harness itself be killed, nbdkit does not outlive it.
+        // Not --exit-with-parent: it is PR_SET_PDEATHSIG, tied to the *thread* that forked nbdkit, and a
+        // retired thread-pool thread then shuts nbdkit down mid-run. Dispose stops it instead.
         ServerProcess server = ServerProcess.Start(SystemNames.Nbdkit, nbdkit,
-            ["--foreground", "--exit-with-parent", "--ipaddr", "127.0.0.1", "--port", port.ToString(CultureInfo.InvariantCulture), "file", file],
+            ["--foreground", "--ipaddr", "127.0.0.1", "--port", port.ToString(CultureInfo.InvariantCulture), "file", file],
             readyPrefix: null);
         servers.Add(server);
         string uri = $"nbd://{Endpoint(port)}/{ExportName}";

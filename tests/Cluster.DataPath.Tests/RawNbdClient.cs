@@ -18,6 +18,8 @@ internal sealed class RawNbdClient : IDisposable
 
     public ushort HandshakeFlags { get; private set; }
 
+    public Socket Socket => _socket;
+
     public void Greet(uint clientFlags = 3)
     {
         byte[] hello = Receive(18);

@@ -44,11 +44,13 @@ internal sealed class StaticCluster : IDisposable
 
     public ShoalProcess Target(string name) => _targets[name].Process!;
 
+    public string TargetStatsFile(string name) => Path.Combine(Root, $"{name}.stats.json");
+
     public void StartTarget(string name, string driveSize = "600MiB")
     {
         (int port, string drive) = _targets.TryGetValue(name, out var t) ? (t.Port, t.Drive) : (Ports.Free(), Path.Combine(Root, $"{name}.img"));
         ShoalProcess p = ShoalProcess.Start(name, "target", "--name", name, "--listen", $"127.0.0.1:{port}", "--drive", drive,
-            "--create-size", driveSize, "--cluster-key-file", KeyFile);
+            "--create-size", driveSize, "--cluster-key-file", KeyFile, "--stats-file", TargetStatsFile(name));
         _targets[name] = (port, drive, p);
     }
 
@@ -87,29 +89,32 @@ internal sealed class StaticCluster : IDisposable
     }
 
     /// <summary>Asks the client for a fresh stats snapshot (SIGUSR1) and returns its counters.</summary>
-    public JsonElement ClientCounters()
+    public JsonElement ClientCounters() => Snapshot(Client!, StatsFile).GetProperty("counters");
+
+    /// <summary>Asks a process for a fresh stats snapshot (SIGUSR1) and returns it whole (GC, CPU, counters).</summary>
+    public static JsonElement Snapshot(ShoalProcess process, string statsFile)
     {
-        DateTime before = File.Exists(StatsFile) ? File.GetLastWriteTimeUtc(StatsFile) : DateTime.MinValue;
-        string? previous = File.Exists(StatsFile) ? File.ReadAllText(StatsFile) : null;
-        Client!.Signal("USR1");
+        string? previous = File.Exists(statsFile) ? File.ReadAllText(statsFile) : null;
+        process.Signal("USR1");
         long deadline = Environment.TickCount64 + 10_000;
         while (Environment.TickCount64 < deadline)
         {
-            if (File.Exists(StatsFile) && (File.GetLastWriteTimeUtc(StatsFile) > before || File.ReadAllText(StatsFile) != previous))
+            try
             {
-                try
+                string text = File.Exists(statsFile) ? File.ReadAllText(statsFile) : "";
+                if (text.Length > 0 && text != previous)
                 {
-                    using JsonDocument doc = JsonDocument.Parse(File.ReadAllText(StatsFile));
-                    return doc.RootElement.GetProperty("counters").Clone();
+                    using JsonDocument doc = JsonDocument.Parse(text);
+                    return doc.RootElement.Clone();
                 }
-                catch (Exception e) when (e is JsonException or IOException)
-                {
-                    // caught mid-rename: read again
-                }
+            }
+            catch (Exception e) when (e is JsonException or IOException)
+            {
+                // caught mid-rename: read again
             }
             Thread.Sleep(20);
         }
-        throw new TimeoutException("client did not write its stats");
+        throw new TimeoutException($"{process.Label} did not write its stats");
     }
 
     /// <summary>Polls the client's counters until <paramref name="condition"/> holds.</summary>
