@@ -36,10 +36,10 @@ internal sealed unsafe class NbdSession : IIoCompletion
     {
         try
         {
-            _socket.Socket.ReceiveTimeout = NegotiationTimeoutMs;
+            _socket.SetReceiveTimeout(NegotiationTimeoutMs);
             if (Negotiate())
             {
-                _socket.Socket.ReceiveTimeout = 0;
+                _socket.SetReceiveTimeout(0);
                 Transmit();
             }
         }
@@ -294,6 +294,7 @@ internal sealed unsafe class NbdSession : IIoCompletion
             {
                 case NbdProtocol.CmdDisc:
                     // Serve every outstanding request before the connection closes.
+                    FrameSocket.FlushDeferred();
                     var spin = default(SpinWait);
                     while (Volatile.Read(ref _inflight) > 0)
                     {
@@ -397,6 +398,7 @@ internal sealed unsafe class NbdSession : IIoCompletion
             io.Owner = waiter;
             waiter.Done.Reset();
             engine.Submit(io);
+            FrameSocket.FlushDeferred();
             waiter.Done.Wait();
             errno = waiter.Errno;
         }

@@ -6,7 +6,7 @@ public sealed record TargetOptions
     public int MaxConnections { get; init; } = 64;
 
     /// <summary>How long a receive thread polls for the next frame before it parks in the kernel.</summary>
-    public int PollSpinMicros { get; init; } = 20;
+    public int PollSpinMicros { get; init; } = Shoal.DataPath.Transport.PollPolicy.DefaultSpinMicros;
 
     /// <summary>A client must finish the handshake within this time.</summary>
     public int HandshakeTimeoutMs { get; init; } = 5000;

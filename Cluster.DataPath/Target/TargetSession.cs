@@ -35,7 +35,7 @@ internal sealed unsafe class TargetSession
         using var memory = new BlockMemory(PayloadOffset + WireHeader.MaxPayloadBytes, 1);
         try
         {
-            _socket.Socket.ReceiveTimeout = _server.Options.HandshakeTimeoutMs;
+            _socket.SetReceiveTimeout(_server.Options.HandshakeTimeoutMs);
             try
             {
                 Handshake.Server(_socket, _server.Key);
@@ -55,7 +55,7 @@ internal sealed unsafe class TargetSession
                 }
                 return;
             }
-            _socket.Socket.ReceiveTimeout = 0;
+            _socket.SetReceiveTimeout(0);
             Serve(memory.Pointer(0));
         }
         catch (Exception e) when (e is System.Net.Sockets.SocketException or ObjectDisposedException)

@@ -77,15 +77,15 @@ public sealed unsafe class TargetLink : IDisposable
         var frames = new FrameSocket(socket, _spinMicros);
         try
         {
-            // A synchronous connect keeps the descriptor blocking (any async socket call makes .NET switch it to
-            // non-blocking for good, and then every blocking-style receive allocates). Linux bounds a blocking
-            // connect by SO_SNDTIMEO.
-            socket.SendTimeout = timeoutMs;
+            // A synchronous connect keeps the descriptor blocking (an async call, or a timeout set through the
+            // Socket properties, makes .NET emulate blocking over a non-blocking descriptor, and then every
+            // receive that waits allocates). Linux bounds a blocking connect by SO_SNDTIMEO.
+            FrameSocket.SetSendTimeout(socket, timeoutMs);
             socket.Connect(ep);
-            socket.SendTimeout = 0;
-            socket.ReceiveTimeout = timeoutMs;
+            FrameSocket.SetSendTimeout(socket, 0);
+            frames.SetReceiveTimeout(timeoutMs);
             Handshake.Client(frames, _key);
-            socket.ReceiveTimeout = 0;
+            frames.SetReceiveTimeout(0);
         }
         catch (Exception e) when (e is SocketException or WireException or ObjectDisposedException)
         {
@@ -250,20 +250,27 @@ public sealed unsafe class TargetLink : IDisposable
     /// <summary>A blocking request/response for the control path (fence, segment info, describe).</summary>
     public WireStatus Call(WireHeader header, byte[]? payload, out byte[] replyPayload, int replyCapacity = 64 * 1024, int timeoutMs = 10_000)
     {
-        byte[] reply = GC.AllocateArray<byte>(Math.Max(1, replyCapacity), pinned: true);
+        byte[] reply = replyCapacity > 0 ? GC.AllocateArray<byte>(replyCapacity, pinned: true) : [];
         fixed (byte* p = payload)
         fixed (byte* d = reply)
         {
             WireStatus status = Call(header, p, payload?.Length ?? 0, d, reply.Length, out int replyBytes, timeoutMs);
-            replyPayload = reply.AsSpan(0, replyBytes).ToArray();
+            replyPayload = replyBytes == 0 ? [] : reply.AsSpan(0, replyBytes).ToArray();
             return status;
         }
     }
 
-    /// <summary>A blocking request/response over caller-owned (pinned or native) buffers.</summary>
+    [ThreadStatic]
+    private static ControlCall? t_call;
+
+    /// <summary>
+    /// A blocking request/response over caller-owned (pinned or native) buffers. Allocation-free after
+    /// a thread's first call: the waiter is reused, since a thread has one call in flight at a time.
+    /// </summary>
     public WireStatus Call(WireHeader header, byte* payload, int payloadBytes, byte* reply, int replyCapacity, out int replyBytes, int timeoutMs = 10_000)
     {
-        var call = new ControlCall();
+        ControlCall call = t_call ??= new ControlCall();
+        call.Done.Reset();
         replyBytes = 0;
         if (!Submit(ref header, payload, payloadBytes, reply, replyCapacity, call, 0))
         {

@@ -8,7 +8,7 @@ public sealed record EngineOptions
     /// <summary>Bound on I/Os in flight per volume; each owns a buffer of <see cref="MaxIoBytes"/>.</summary>
     public int MaxInflight { get; init; } = 128;
 
-    public int PollSpinMicros { get; init; } = 20;
+    public int PollSpinMicros { get; init; } = Transport.PollPolicy.DefaultSpinMicros;
 
     /// <summary>How often stale legs' targets are probed (and returned legs resynced).</summary>
     public int ReprobeIntervalMs { get; init; } = 1000;

@@ -37,6 +37,8 @@ internal sealed class RegionTable
                     break;
                 }
                 Interlocked.Decrement(ref _inflight[r]);
+                // The locker waits for writes that may sit in this thread's send batch.
+                Transport.FrameSocket.FlushDeferred();
                 var spin = default(SpinWait);
                 while (Volatile.Read(ref _locked[r]) != 0)
                 {

@@ -14,6 +14,8 @@ public sealed unsafe partial class VolumeEngine
 {
     private const int RegionLockTimeoutMs = 5000;
     private BlockMemory? _copyBuffer;
+    private ulong[]? _cleanMask;
+    private int[]? _cleanLocked;
 
     private void MaintenanceLoop()
     {
@@ -253,6 +255,10 @@ public sealed unsafe partial class VolumeEngine
     {
         View v = _view;
         long now = Environment.TickCount64;
+        int regionCount = _regions.Length == 0 ? 0 : _regions[0].Count;
+        // Reused across rounds: the maintenance thread allocates nothing while the volume is steady.
+        _cleanMask ??= new ulong[(regionCount + 63) / 64];
+        _cleanLocked ??= new int[regionCount];
         for (int g = 0; g < v.Layout.Groups.Length; g++)
         {
             if (v.Layout.Groups[g].InSyncCount != v.Layout.Groups[g].Legs.Length)
@@ -260,49 +266,50 @@ public sealed unsafe partial class VolumeEngine
                 continue;
             }
             RegionTable table = _regions[g];
-            ulong[] mask = new ulong[(table.Count + 63) / 64];
-            var locked = new List<int>();
+            Array.Clear(_cleanMask);
+            int locked = 0;
             for (int r = 0; r < table.Count; r++)
             {
                 if (table.IsDirty(r) && table.Idle(r, now, _options.CleanIdleMs) && table.TryLock(r, 100))
                 {
-                    locked.Add(r);
-                    mask[r >> 6] |= 1UL << (r & 63);
+                    _cleanLocked[locked++] = r;
+                    _cleanMask[r >> 6] |= 1UL << (r & 63);
                 }
             }
-            if (locked.Count == 0)
+            if (locked == 0)
             {
                 continue;
             }
             try
             {
-                byte[] payload = new byte[mask.Length * 8];
-                Buffer.BlockCopy(mask, 0, payload, 0, payload.Length);
                 bool all = true;
-                for (int l = 0; l < v.Layout.Groups[g].Legs.Length; l++)
+                fixed (ulong* mask = _cleanMask)
                 {
-                    LegSegment leg = v.Layout.Groups[g].Legs[l];
-                    var header = new WireHeader
+                    for (int l = 0; l < v.Layout.Groups[g].Legs.Length; l++)
                     {
-                        Op = WireOp.ClearIntent, VolumeId = v.Layout.VolumeId, Epoch = v.Layout.Epoch, WriterId = v.Layout.WriterId,
-                        DriveIndex = leg.Drive, SegmentIndex = leg.Segment,
-                    };
-                    all &= v.Links[g][l].Call(header, payload, out _) == WireStatus.Ok;
+                        LegSegment leg = v.Layout.Groups[g].Legs[l];
+                        var header = new WireHeader
+                        {
+                            Op = WireOp.ClearIntent, VolumeId = v.Layout.VolumeId, Epoch = v.Layout.Epoch, WriterId = v.Layout.WriterId,
+                            DriveIndex = leg.Drive, SegmentIndex = leg.Segment,
+                        };
+                        all &= v.Links[g][l].Call(header, (byte*)mask, _cleanMask.Length * 8, null, 0, out _) == WireStatus.Ok;
+                    }
                 }
                 if (all)
                 {
-                    foreach (int r in locked)
+                    for (int i = 0; i < locked; i++)
                     {
-                        table.MarkClean(r);
+                        table.MarkClean(_cleanLocked[i]);
                     }
-                    Interlocked.Add(ref _counters.IntentClears, locked.Count);
+                    Interlocked.Add(ref _counters.IntentClears, locked);
                 }
             }
             finally
             {
-                foreach (int r in locked)
+                for (int i = 0; i < locked; i++)
                 {
-                    table.Unlock(r);
+                    table.Unlock(_cleanLocked[i]);
                 }
             }
         }

@@ -144,7 +144,12 @@ public sealed unsafe partial class VolumeEngine : ILegFencer, IDisposable
     /// <summary>Takes a free I/O (waits while all <see cref="EngineOptions.MaxInflight"/> are out).</summary>
     public IoRequest Rent()
     {
-        _slots.Wait();
+        if (!_slots.Wait(0))
+        {
+            // The I/Os that would free a slot may sit in this thread's send batch: send it before waiting.
+            FrameSocket.FlushDeferred();
+            _slots.Wait();
+        }
         lock (_poolGate)
         {
             IoRequest io = _ios[_free[--_freeCount]];

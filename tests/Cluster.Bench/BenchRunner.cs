@@ -13,11 +13,17 @@ internal sealed class BenchRunner(BenchOptions options, string harnessArgs, Acti
 {
     private const string ScratchDir = "/dev/shm/shoal-bench";
 
+    // The machine is shared and other work may kill servers by name; a run survives that a bounded number of times per step.
+    private const int MaxAttempts = 3;
+
     private static readonly JsonSerializerOptions s_json = new()
     {
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
         WriteIndented = true,
     };
+
+    private readonly List<BenchSystem> _systems = [];
+    private readonly List<string> _interruptions = [];
 
     public async Task RunAsync(CancellationToken cancel)
     {
@@ -32,66 +38,99 @@ internal sealed class BenchRunner(BenchOptions options, string harnessArgs, Acti
         log($"clock ticks per second: {ProcCpu.TicksPerSecond.ToString(CultureInfo.InvariantCulture)}");
         MachineInfo machine = MachineInfo.Collect(fio, nbdkit, qemuNbd);
         DateTimeOffset started = DateTimeOffset.UtcNow;
+        string loadAtStart = MachineInfo.LoadAverage();
 
-        var systems = new List<BenchSystem>();
         var results = new List<CaseResult>();
-        // A leftover from an interrupted run would otherwise be reused, and the brief is fresh files every run.
+        // Fresh files every run: a leftover from an interrupted run would carry old data and drive metadata into this one.
         ResetScratch();
         try
         {
             string fioDir = Directory.CreateDirectory(Path.Combine(ScratchDir, "fio")).FullName;
             var launcher = new SystemLauncher(options, ScratchDir, log);
             var runner = new FioRunner(fio, fioDir);
+            bool fill = options.Cases.Any(c => c.IsRead);
             foreach (string name in options.Systems)
             {
-                systems.Add(await launcher.StartAsync(name, cancel).ConfigureAwait(false));
+                _systems.Add(await launcher.StartAsync(name, cancel).ConfigureAwait(false));
             }
-            if (options.Cases.Any(c => c.IsRead))
+            if (fill)
             {
-                foreach (BenchSystem system in systems)
+                for (int i = 0; i < _systems.Count; i++)
                 {
-                    log($"{system.Name}: filling {SystemLauncher.VolumeBytes >> 20} MiB");
-                    try
-                    {
-                        await runner.FillAsync(system.Name, system.Uri, cancel).ConfigureAwait(false);
-                    }
-                    catch (BenchException e)
-                    {
-                        throw new BenchException($"{e.Message}\n{system.Tails()}");
-                    }
+                    await WithRestartsAsync(i, "fill", launcher, runner, fill, s => FillAsync(runner, s, cancel), cancel).ConfigureAwait(false);
                 }
             }
             foreach (BenchCase benchCase in options.Cases)
             {
-                foreach (BenchSystem system in systems)
+                for (int i = 0; i < _systems.Count; i++)
                 {
-                    CaseResult r;
-                    try
-                    {
-                        r = await MeasureAsync(runner, system, benchCase, cancel).ConfigureAwait(false);
-                    }
-                    catch (BenchException e)
-                    {
-                        throw new BenchException($"{benchCase.Name} on {system.Name}: {e.Message}\n{system.Tails()}");
-                    }
+                    (CaseResult measured, int restarts) = await WithRestartsAsync(i, benchCase.Name, launcher, runner, fill,
+                        s => MeasureAsync(runner, s, benchCase, cancel), cancel).ConfigureAwait(false);
+                    CaseResult r = measured with { Restarts = restarts };
                     results.Add(r);
                     string gen0 = r.ServerGen0?.ToString(CultureInfo.InvariantCulture) ?? "-";
                     log(string.Create(CultureInfo.InvariantCulture,
-                        $"{benchCase.Name,-16} {system.Name,-14} {r.Iops,9:N0} IOPS  clat {r.ClatMeanUs,7:0.0} µs  p99 {r.ClatP99Us,7:0.0} µs  server {r.ServerCpuUsPerIo,6:0.0} µs/IO  gen0 {gen0}"));
+                        $"{benchCase.Name,-16} {r.System,-14} {r.Iops,9:N0} IOPS  clat {r.ClatMeanUs,7:0.0} µs  p99 {r.ClatP99Us,7:0.0} µs  server {r.ServerCpuUsPerIo,6:0.0} µs/IO  gen0 {gen0}"));
                 }
             }
         }
         finally
         {
-            for (int i = systems.Count - 1; i >= 0; i--)
+            for (int i = _systems.Count - 1; i >= 0; i--)
             {
-                systems[i].Dispose();
+                _systems[i].Dispose();
             }
             RemoveScratch();
         }
 
+        string loadAtEnd = MachineInfo.LoadAverage();
         WriteJson(results);
-        WriteMarkdown(results, machine, started);
+        WriteMarkdown(results, machine, started, (loadAtStart, loadAtEnd));
+    }
+
+    /// <summary>
+    /// Runs one step against system <paramref name="index"/>. If it fails because one of that
+    /// system's servers died (on this shared machine, usually someone's pkill), the system is
+    /// restarted on fresh files, refilled, and the step retried; the report lists every such event.
+    /// A failure with all servers alive is the system's own and fails the run.
+    /// </summary>
+    private async Task<(T Result, int Restarts)> WithRestartsAsync<T>(int index, string step, SystemLauncher launcher, FioRunner runner, bool fill,
+        Func<BenchSystem, Task<T>> action, CancellationToken cancel)
+    {
+        for (int attempt = 1; ; attempt++)
+        {
+            BenchSystem system = _systems[index];
+            try
+            {
+                return (await action(system).ConfigureAwait(false), attempt - 1);
+            }
+            catch (BenchException e) when (!cancel.IsCancellationRequested)
+            {
+                bool died = await system.AnyExitedAsync(TimeSpan.FromSeconds(2)).ConfigureAwait(false);
+                string failure = $"{step} on {system.Name}: {e.Message}";
+                if (!died || attempt >= MaxAttempts)
+                {
+                    throw new BenchException($"{failure}\n{system.Describe()}");
+                }
+                string dead = string.Join(", ", system.Servers.Where(s => s.HasExited).Select(s => s.Label));
+                _interruptions.Add(string.Create(CultureInfo.InvariantCulture, $"{DateTime.UtcNow:HH:mm:ss} {step} on {system.Name}: {dead} died; restarted on fresh files and retried"));
+                log($"{failure}\n{system.Describe()}\n{system.Name}: restarting on fresh files and retrying {step} (attempt {attempt + 1} of {MaxAttempts})");
+                system.Dispose();
+                _systems[index] = await launcher.StartAsync(system.Name, cancel).ConfigureAwait(false);
+                if (fill)
+                {
+                    await FillAsync(runner, _systems[index], cancel).ConfigureAwait(false);
+                }
+            }
+        }
+    }
+
+    private async Task<bool> FillAsync(FioRunner runner, BenchSystem system, CancellationToken cancel)
+    {
+        log($"{system.Name}: filling {SystemLauncher.VolumeBytes >> 20} MiB");
+        await runner.FillAsync(system.Name, system.Uri, cancel).ConfigureAwait(false);
+        system.EnsureRunning();
+        return true;
     }
 
     private async Task<CaseResult> MeasureAsync(FioRunner runner, BenchSystem system, BenchCase benchCase, CancellationToken cancel)
@@ -141,6 +180,8 @@ internal sealed class BenchRunner(BenchOptions options, string harnessArgs, Acti
             ClatP99Us = Math.Round(fio.ClatP99Us, 2),
             ServerCpuUsPerIo = Math.Round(cpuMicros / fio.TotalIos, 2),
             ServerGen0 = gen0,
+            LatMeanUs = Math.Round(fio.LatMeanUs, 2),
+            LatP99Us = Math.Round(fio.LatP99Us, 2),
             TotalIos = fio.TotalIos,
             IoDepth = benchCase.IoDepth,
             RuntimeS = options.RuntimeSeconds,
@@ -158,11 +199,11 @@ internal sealed class BenchRunner(BenchOptions options, string harnessArgs, Acti
         log($"wrote {options.OutJson}");
     }
 
-    private void WriteMarkdown(List<CaseResult> results, MachineInfo machine, DateTimeOffset started)
+    private void WriteMarkdown(List<CaseResult> results, MachineInfo machine, DateTimeOffset started, (string Start, string End) loadAverage)
     {
         string? notes = File.Exists(options.OutMarkdown) ? MarkdownReport.ExtractNotes(File.ReadAllText(options.OutMarkdown)) : null;
         Directory.CreateDirectory(Path.GetDirectoryName(options.OutMarkdown)!);
-        File.WriteAllText(options.OutMarkdown, MarkdownReport.Render(results, options, machine, started, harnessArgs, notes));
+        File.WriteAllText(options.OutMarkdown, MarkdownReport.Render(results, options, machine, started, harnessArgs, loadAverage, _interruptions, notes));
         log($"wrote {options.OutMarkdown}");
     }
 

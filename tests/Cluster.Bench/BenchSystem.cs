@@ -18,6 +18,24 @@ internal sealed class BenchSystem(string name, string uri, IReadOnlyList<ServerP
 
     public bool HasStats => StatsFiles.Count > 0;
 
+    /// <summary>True once any server has exited, waiting up to <paramref name="grace"/> for a dying one to be reaped.</summary>
+    public async Task<bool> AnyExitedAsync(TimeSpan grace)
+    {
+        long deadline = Environment.TickCount64 + (long)grace.TotalMilliseconds;
+        while (true)
+        {
+            if (Servers.Any(s => s.HasExited))
+            {
+                return true;
+            }
+            if (Environment.TickCount64 > deadline)
+            {
+                return false;
+            }
+            await Task.Delay(20).ConfigureAwait(false);
+        }
+    }
+
     public void EnsureRunning()
     {
         foreach (ServerProcess s in Servers)
@@ -26,8 +44,8 @@ internal sealed class BenchSystem(string name, string uri, IReadOnlyList<ServerP
         }
     }
 
-    /// <summary>The servers' last output lines, to explain a failed fio job from the server side.</summary>
-    public string Tails() => string.Join('\n', Servers.Select(s => $"{s.Label} (pid {s.Pid}):\n{s.Tail()}"));
+    /// <summary>The servers' state and last output, to explain a failure from the server side.</summary>
+    public string Describe() => string.Join('\n', Servers.Select(s => s.Describe()));
 
     public long ReadCpuMicros()
     {

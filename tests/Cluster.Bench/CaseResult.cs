@@ -22,6 +22,11 @@ internal sealed record CaseResult
     /// <summary>Gen0 collections summed over the system's processes during the window; null where the server is not .NET.</summary>
     public required long? ServerGen0 { get; init; }
 
+    /// <summary>Submission plus completion latency: with the nbd engine, clat leaves out the time fio spends submitting.</summary>
+    public required double LatMeanUs { get; init; }
+
+    public required double LatP99Us { get; init; }
+
     public required long TotalIos { get; init; }
 
     public required int IoDepth { get; init; }
@@ -38,4 +43,7 @@ internal sealed record CaseResult
 
     /// <summary>Reads plus writes the shoal client counted during the window: cross-checks that its window matches fio's.</summary>
     public long? ServerCountedIos { get; init; }
+
+    /// <summary>Times the system had to be restarted (a server killed from outside) before this case completed.</summary>
+    public int Restarts { get; init; }
 }

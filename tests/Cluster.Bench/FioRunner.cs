@@ -19,8 +19,8 @@ internal sealed class FioRunner(string fioPath, string outputDir)
         string output = Path.Combine(outputDir, $"fill-{system}.json");
         string[] args =
         [
-            // Queue depth 1: the fill only has to put data down, and shoal's client (at this writing) drops its
-            // target link under several concurrent 1 MiB writes, which would fail the run before it measures anything.
+            // Queue depth 1 puts 512 MiB down in about a second and keeps the fill independent of how a server copes
+            // with many large writes in flight (an earlier shoal build dropped its target link under that).
             "--name=fill", "--ioengine=nbd", $"--uri={uri}", "--rw=write", "--bs=1M", "--iodepth=1", "--numjobs=1",
             "--output-format=json", $"--output={output}",
         ];
@@ -50,6 +50,9 @@ internal sealed class FioRunner(string fioPath, string outputDir)
             $"--ramp_time={rampSeconds.ToString(CultureInfo.InvariantCulture)}",
             // Fresh offsets each run and no random map: the same pattern whichever system runs first.
             "--randrepeat=0", "--norandommap",
+            // With the nbd engine much of each I/O's time is submission (slat), so clat alone flatters a
+            // server that answers while fio is still submitting; total-latency percentiles show the whole.
+            "--lat_percentiles=1",
             "--output-format=json", $"--output={output}",
         ];
         await RunAsync(args, TimeSpan.FromSeconds(runtimeSeconds + rampSeconds) + s_slack, onRampEnd, TimeSpan.FromSeconds(rampSeconds), cancel)
@@ -58,6 +61,7 @@ internal sealed class FioRunner(string fioPath, string outputDir)
         JsonElement job = Job(doc, output);
         JsonElement io = job.GetProperty(benchCase.FioDirection);
         JsonElement clat = io.GetProperty("clat_ns");
+        JsonElement lat = io.GetProperty("lat_ns");
         long totalIos = io.GetProperty("total_ios").GetInt64();
         if (totalIos <= 0)
         {
@@ -68,6 +72,8 @@ internal sealed class FioRunner(string fioPath, string outputDir)
             totalIos,
             clat.GetProperty("mean").GetDouble() / 1000.0,
             clat.GetProperty("percentile").GetProperty("99.000000").GetDouble() / 1000.0,
+            lat.GetProperty("mean").GetDouble() / 1000.0,
+            lat.GetProperty("percentile").GetProperty("99.000000").GetDouble() / 1000.0,
             job.GetProperty("usr_cpu").GetDouble() + job.GetProperty("sys_cpu").GetDouble(),
             job.GetProperty("job_runtime").GetInt64());
     }

@@ -27,6 +27,13 @@ internal sealed record MachineInfo(int Cores, string CpuModel, string Kernel, st
         }
     }
 
+    /// <summary>The 1-, 5- and 15-minute load averages: other work on the machine skews every figure, so the report shows it.</summary>
+    public static string LoadAverage()
+    {
+        string line = ReadFirstLine("/proc/loadavg");
+        return string.Join(' ', line.Split(' ').Take(3));
+    }
+
     private static string ReadFirstLine(string path)
     {
         try

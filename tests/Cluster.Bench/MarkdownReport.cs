@@ -31,7 +31,8 @@ internal static class MarkdownReport
         return end < 0 ? null : existing[start..end];
     }
 
-    public static string Render(IReadOnlyList<CaseResult> results, BenchOptions options, MachineInfo machine, DateTimeOffset startedUtc, string harnessArgs, string? notes)
+    public static string Render(IReadOnlyList<CaseResult> results, BenchOptions options, MachineInfo machine, DateTimeOffset startedUtc,
+        string harnessArgs, (string Start, string End) loadAverage, IReadOnlyList<string> interruptions, string? notes)
     {
         var sb = new StringBuilder();
         sb.Append("# Benchmarks\n\n");
@@ -45,6 +46,12 @@ internal static class MarkdownReport
         sb.Append(Inv($"- **Date:** {startedUtc:yyyy-MM-dd HH:mm} UTC\n"));
         sb.Append(Inv($"- **Machine:** {machine.Cores} cores (nproc), {machine.CpuModel}, kernel {machine.Kernel}, {machine.DotnetRuntime}\n"));
         sb.Append(Inv($"- **Tools:** {machine.Fio}; {machine.Nbdkit}; {machine.QemuNbd}\n"));
+        sb.Append(Inv($"- **Load average** (1/5/15 min) at start: {loadAverage.Start}; at end: {loadAverage.End} (the harness itself adds about 1–2 while it runs)\n"));
+        sb.Append("- **Interruptions:** ");
+        sb.Append(interruptions.Count == 0
+            ? "none"
+            : Inv($"{interruptions.Count} (a server killed from outside the harness; the system was restarted on fresh files and the step rerun): ") + string.Join("; ", interruptions));
+        sb.Append('\n');
         sb.Append(Inv($"- **Workload:** fio `--ioengine=nbd`, 4 KiB blocks, numjobs=1, {options.RuntimeSeconds} s measured after {options.RampSeconds} s warm-up per case, "));
         sb.Append(Inv($"on a {SystemLauncher.VolumeBytes >> 20} MiB volume backed by tmpfs (`/dev/shm`), filled sequentially once before the first case. "));
         sb.Append("For each case every system runs in turn, in the order of the table, so drift hits all alike. ");

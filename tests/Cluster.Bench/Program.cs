@@ -58,18 +58,22 @@ internal static class Program
 
     private static void Log(string message) => Console.Error.WriteLine($"[bench {DateTime.UtcNow:HH:mm:ss}] {message}");
 
-    /// <summary>The options that shape the figures, for the report; --repo is left out because build.ps1 always adds it.</summary>
+    /// <summary>
+    /// The options that shape the figures, for the report. Where files go does not, and --repo is
+    /// always added by build.ps1, so those are left out.
+    /// </summary>
     private static string HarnessArgs(string[] args)
     {
+        string[] placement = ["--repo", "--out-json", "--out-md"];
         var kept = new List<string>();
         for (int i = 0; i < args.Length; i++)
         {
-            if (args[i] == "--repo")
+            if (placement.Contains(args[i]))
             {
                 i++;
                 continue;
             }
-            if (args[i].StartsWith("--repo=", StringComparison.Ordinal))
+            if (placement.Any(p => args[i].StartsWith(p + "=", StringComparison.Ordinal)))
             {
                 continue;
             }

@@ -17,6 +17,7 @@ internal sealed class ServerProcess : IDisposable
     private readonly Lock _tailLock = new();
     private readonly string? _readyPrefix;
     private readonly TaskCompletionSource<string> _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private volatile bool _outputClosed;
     private bool _disposed;
 
     private ServerProcess(string label, Process process, string? readyPrefix)
@@ -70,15 +71,23 @@ internal sealed class ServerProcess : IDisposable
         }
         catch (OperationCanceledException) when (!cancel.IsCancellationRequested)
         {
-            throw new BenchException($"{Label} was not ready within {timeout.TotalSeconds:0} s; last output:\n{Tail()}");
+            throw new BenchException($"{Label} was not ready within {timeout.TotalSeconds:0} s");
         }
     }
 
-    public string Tail()
+    /// <summary>State and last output lines, for failure messages (which carry no output themselves, so none is printed twice).</summary>
+    public string Describe()
     {
+        // Output closes a moment before the exit is reaped: give a closing process that moment so the state is true.
+        if (_outputClosed)
+        {
+            _process.WaitForExit(TimeSpan.FromSeconds(1));
+        }
+        string state = _process.HasExited ? $"exited with code {_process.ExitCode}" : "running";
         lock (_tailLock)
         {
-            return _tail.Count == 0 ? "  (no output)" : string.Join('\n', _tail.Select(l => "  " + l));
+            string output = _tail.Count == 0 ? "  (no output)" : string.Join('\n', _tail.Select(l => "  " + l));
+            return $"{Label} (pid {Pid}, {state}), last output:\n{output}";
         }
     }
 
@@ -89,7 +98,7 @@ internal sealed class ServerProcess : IDisposable
         {
             // Servers only exit 0 on SIGTERM/SIGINT, which the harness sends only when it is done with them.
             string why = _process.ExitCode == 0 ? " (a clean stop: something outside the harness signalled it)" : "";
-            throw new BenchException($"{Label} (pid {Pid}) exited with code {_process.ExitCode}{why}; last output:\n{Tail()}");
+            throw new BenchException($"{Label} (pid {Pid}) exited with code {_process.ExitCode}{why}");
         }
     }
 
@@ -99,7 +108,8 @@ internal sealed class ServerProcess : IDisposable
         {
             if (isStdOut)
             {
-                _ready.TrySetException(new BenchException($"{Label} exited before it was ready; last output:\n{Tail()}"));
+                _outputClosed = true;
+                _ready.TrySetException(new BenchException($"{Label} exited before it was ready"));
             }
             return;
         }

@@ -39,6 +39,11 @@ internal sealed class SystemLauncher
     {
         int firstPort = _options.PortBase + (PortsPerSystem * IndexOf(system));
         string dir = Path.Combine(_scratchDir, system);
+        // Fresh files on every start, restarts included: a restarted shoal must not meet drives fenced by its predecessor.
+        if (Directory.Exists(dir))
+        {
+            Directory.Delete(dir, recursive: true);
+        }
         Directory.CreateDirectory(dir);
         var servers = new List<ServerProcess>();
         try
@@ -52,12 +57,17 @@ internal sealed class SystemLauncher
                 _ => throw new BenchException($"unknown system {system}"),
             };
         }
-        catch
+        catch (Exception e)
         {
-            // Nothing owns the half-started system yet: stop what did start.
+            // Nothing owns the half-started system yet: describe and stop what did start.
+            string described = string.Join('\n', servers.Select(s => s.Describe()));
             for (int i = servers.Count - 1; i >= 0; i--)
             {
                 servers[i].Dispose();
+            }
+            if (e is BenchException)
+            {
+                throw new BenchException($"starting {system}: {e.Message}\n{described}");
             }
             throw;
         }
@@ -188,7 +198,7 @@ internal sealed class SystemLauncher
             last = stderr.Trim();
             if (Environment.TickCount64 > deadline)
             {
-                throw new BenchException($"{server.Label}: {uri} did not answer NBD within {s_readyTimeout.TotalSeconds:0} s ({last}); last output:\n{server.Tail()}");
+                throw new BenchException($"{server.Label}: {uri} did not answer NBD within {s_readyTimeout.TotalSeconds:0} s ({last})");
             }
             await Task.Delay(s_probeInterval, cancel).ConfigureAwait(false);
         }

@@ -73,6 +73,11 @@ internal static class Tools
             (int _, string stdout, string stderr) = Run(file, args, TimeSpan.FromSeconds(10));
             string text = stdout.Length > 0 ? stdout : stderr;
             string first = text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).FirstOrDefault() ?? "";
+            // qemu-nbd names itself by the path it was run as; the report wants the tool's name.
+            if (first.StartsWith(file, StringComparison.Ordinal))
+            {
+                first = Path.GetFileName(file) + first[file.Length..];
+            }
             return first.Length > 0 ? first : "unknown";
         }
         catch (Exception e) when (e is BenchException or System.ComponentModel.Win32Exception)
