@@ -113,9 +113,10 @@ public sealed unsafe class TargetLink : IDisposable
     /// <summary>
     /// Sends a request. Returns false, without calling <paramref name="completion"/>, when the link is
     /// down or the pending table is full; otherwise the completion is called exactly once.
-    /// <paramref name="header"/>'s RequestId and PayloadCrc are filled in here.
+    /// <paramref name="header"/>'s RequestId is filled in here, and its PayloadCrc too unless
+    /// <paramref name="payloadCrcKnown"/> says the caller already set it (a mirrored write sends one payload to every leg).
     /// </summary>
-    public bool Submit(ref WireHeader header, byte* payload, int payloadBytes, byte* readDestination, int readBytes, IWireCompletion completion, int tag)
+    public bool Submit(ref WireHeader header, byte* payload, int payloadBytes, byte* readDestination, int readBytes, IWireCompletion completion, int tag, bool payloadCrcKnown = false)
     {
         FrameSocket socket;
         lock (_gate)
@@ -132,7 +133,10 @@ public sealed unsafe class TargetLink : IDisposable
             socket = _socket!;
         }
         header.PayloadBytes = (uint)payloadBytes;
-        header.PayloadCrc = payloadBytes > 0 ? Checksum.Crc32C(new ReadOnlySpan<byte>(payload, payloadBytes)) : 0;
+        if (!payloadCrcKnown)
+        {
+            header.PayloadCrc = payloadBytes > 0 ? Checksum.Crc32C(new ReadOnlySpan<byte>(payload, payloadBytes)) : 0;
+        }
         Span<byte> encoded = stackalloc byte[WireHeader.Size];
         header.Encode(encoded);
         if (!socket.Send(encoded, payload, payloadBytes))

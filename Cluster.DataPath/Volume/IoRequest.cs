@@ -14,6 +14,7 @@ public sealed unsafe class IoRequest
         Buffer = buffer;
         BufferBytes = bufferBytes;
         Chunks = new Chunk[maxChunks];
+        ChunkCrcs = new uint[maxChunks];
         Subs = new SubIo[maxChunks * maxLegs + 64];
         for (int i = 0; i < Subs.Length; i++)
         {
@@ -39,6 +40,9 @@ public sealed unsafe class IoRequest
     public readonly byte[] OwnerScratch = new byte[32];
 
     internal readonly Chunk[] Chunks;
+
+    /// <summary>CRC32C of each write chunk's payload, computed once and sent to every leg.</summary>
+    internal readonly uint[] ChunkCrcs;
     internal int ChunkCount;
     internal readonly SubIo[] Subs;
     internal int SubCount;

@@ -197,6 +197,10 @@ public sealed unsafe partial class VolumeEngine : ILegFencer, IDisposable
                 Chunk chunk = io.Chunks[c];
                 if (write)
                 {
+                    if (io.Kind == IoKind.Write)
+                    {
+                        io.ChunkCrcs[c] = Checksum.Crc32C(new ReadOnlySpan<byte>(io.Buffer + chunk.BufferOffsetBytes, chunk.LengthBytes));
+                    }
                     (int first, int last) = RegionRange(layout, chunk);
                     _regions[chunk.Group].EnterWrite(first, last);
                     ImmutableArray<LegSegment> legs = layout.Groups[chunk.Group].Legs;
@@ -274,6 +278,7 @@ public sealed unsafe partial class VolumeEngine : ILegFencer, IDisposable
         int payloadBytes = 0;
         byte* destination = null;
         int destinationBytes = 0;
+        bool crcKnown = false;
         if (sub.FlushTarget != null)
         {
             header.Op = WireOp.Flush;
@@ -301,6 +306,8 @@ public sealed unsafe partial class VolumeEngine : ILegFencer, IDisposable
                     header.Flags = io.Fua ? WireFlags.Fua : WireFlags.None;
                     payload = io.Buffer + chunk.BufferOffsetBytes;
                     payloadBytes = chunk.LengthBytes;
+                    header.PayloadCrc = io.ChunkCrcs[sub.Chunk];
+                    crcKnown = true;
                     break;
                 case IoKind.WriteZeroes:
                     header.Op = WireOp.WriteZeroes;
@@ -311,7 +318,7 @@ public sealed unsafe partial class VolumeEngine : ILegFencer, IDisposable
                     break;
             }
         }
-        if (!link.Submit(ref header, payload, payloadBytes, destination, destinationBytes, sub, 0))
+        if (!link.Submit(ref header, payload, payloadBytes, destination, destinationBytes, sub, 0, crcKnown))
         {
             OnSubComplete(sub, WireStatus.IoError);
         }

@@ -14,11 +14,7 @@ public sealed class AllocationBudgetTests(ITestOutputHelper output)
     [Fact]
     public void Steady_state_io_allocates_nothing_in_client_or_targets()
     {
-        using var cluster = new StaticCluster("alloc");
-        cluster.StartTarget("t1");
-        cluster.StartTarget("t2");
-        cluster.WriteLayout("mirror", "128MiB", legs: 2);
-        cluster.StartClient();
+        using var cluster = StaticCluster.Mirror2("alloc", "128MiB");
         string[] load = ["--name=steady", "--ioengine=nbd", $"--uri={cluster.NbdUri}", "--rw=randrw", "--bs=4k", "--size=128m", "--iodepth=8", $"--number_ios={Ios}", "--randrepeat=0"];
 
         // Warm up: JIT tiers, first touch of every region's intent bit, the pools.

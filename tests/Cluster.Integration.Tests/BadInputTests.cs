@@ -18,11 +18,7 @@ public sealed class BadInputTests(ITestOutputHelper output)
     [Fact]
     public void Malformed_nbd_from_raw_sockets_is_refused_and_the_volume_is_unchanged()
     {
-        using var cluster = new StaticCluster("bad-nbd");
-        cluster.StartTarget("t1");
-        cluster.StartTarget("t2");
-        cluster.WriteLayout("mirror", "128MiB", legs: 2);
-        cluster.StartClient();
+        using var cluster = StaticCluster.Mirror2("bad-nbd", "128MiB");
         (int code, string text) = Tool.Run("fio", Tool.FioVerify(cluster.NbdUri, "randwrite", "128m", "64k", 8, name: "seed"), TimeSpan.FromMinutes(2));
         Assert.True(code == 0, text);
         byte[] before = VolumeHash(cluster);

@@ -16,11 +16,7 @@ public sealed partial class MirrorFailoverTests
     [Fact]
     public void Kill_one_leg_under_fio_verify_then_delta_resync_leaves_legs_identical()
     {
-        using var cluster = new StaticCluster("failover");
-        cluster.StartTarget("t1");
-        cluster.StartTarget("t2");
-        cluster.WriteLayout("mirror", "256MiB", legs: 2);
-        cluster.StartClient();
+        using var cluster = StaticCluster.Mirror2("failover", "256MiB");
 
         // Fill the volume, then let the client clear every intent bit: from here on, only new writes are dirty.
         (int code, string output) = Tool.Run("fio", Tool.FioVerify(cluster.NbdUri, "write", "256m", "1m", 4, name: "fill"), TimeSpan.FromMinutes(3));

@@ -24,6 +24,25 @@ internal sealed class StaticCluster : IDisposable
         StatsFile = Path.Combine(Root, "client.stats.json");
     }
 
+    /// <summary>Two target processes and a client exporting a mirror:2 volume <c>vol</c> of <paramref name="size"/>.</summary>
+    public static StaticCluster Mirror2(string label, string size)
+    {
+        var cluster = new StaticCluster(label);
+        try
+        {
+            cluster.StartTarget("t1");
+            cluster.StartTarget("t2");
+            cluster.WriteLayout("mirror", size, legs: 2);
+            cluster.StartClient();
+            return cluster;
+        }
+        catch
+        {
+            cluster.Dispose();
+            throw;
+        }
+    }
+
     public string Root { get; }
 
     public string KeyFile { get; }
@@ -80,11 +99,14 @@ internal sealed class StaticCluster : IDisposable
 
     public VolumeLayout Layout => VolumeLayout.Load(LayoutFile);
 
+    /// <summary>The client's NBD Unix socket (it listens on TCP and on this socket).</summary>
+    public string NbdSocket => Path.Combine(Root, "nbd.sock");
+
     public void StartClient()
     {
         NbdPort = Ports.Free();
         Client = ShoalProcess.Start("client", "client", "--layout", LayoutFile, "--cluster-key-file", KeyFile,
-            "--nbd", $"127.0.0.1:{NbdPort}", "--stats-file", StatsFile);
+            "--nbd", $"127.0.0.1:{NbdPort}", "--nbd-unix", NbdSocket, "--stats-file", StatsFile);
         NbdUri = $"nbd://127.0.0.1:{NbdPort}/{Layout.Name}";
     }
 
