@@ -13,6 +13,9 @@ internal static class DemoCommand
 {
     public const string Usage = "shoal demo [--dir DIR] [--nbd HOST:PORT] [--size SIZE]";
 
+    /// <summary>Children stamp and label their own log lines: pass them through as they are.</summary>
+    private static void RelayChildLog(string line) => Console.Error.WriteLine(line);
+
     public static int Run(IReadOnlyList<string> argv)
     {
         CliArgs args = CliArgs.Parse(argv, new HashSet<string> { "dir", "nbd", "size" }, new HashSet<string>());
@@ -40,11 +43,11 @@ internal static class DemoCommand
                 children.Add(ChildProcess.Start(
                     ["target", "--name", name, "--listen", endpoint, "--drive", Path.Combine(dir, $"{name}-drive0.img"),
                      "--create-size", driveBytes.ToString(System.Globalization.CultureInfo.InvariantCulture), "--cluster-key-file", keyFile],
-                    "shoal target ready", TimeSpan.FromSeconds(30), Log.For(name)));
+                    "shoal target ready", TimeSpan.FromSeconds(30), RelayChildLog));
             }
             children.Add(ChildProcess.Start(
                 ["client", "--layout", layoutFile, "--cluster-key-file", keyFile, "--nbd", nbd],
-                "shoal client ready", TimeSpan.FromSeconds(30), Log.For("client")));
+                "shoal client ready", TimeSpan.FromSeconds(30), RelayChildLog));
         }
         catch (InvalidOperationException e)
         {
