@@ -280,6 +280,8 @@ public sealed unsafe class TargetLink : IDisposable
         {
             return WireStatus.IoError;
         }
+        // The request may sit in this thread's send batch (when it is a receive thread): send it before waiting.
+        FrameSocket.FlushDeferred();
         if (!call.Done.Wait(timeoutMs))
         {
             // Not answered in time: break the link so a late reply can never land in the caller's buffer.
