@@ -428,14 +428,20 @@ public sealed unsafe class DriveStore : IDisposable
     private static bool Aligned(long fileOffset, int length, byte* buffer) =>
         ((fileOffset | (long)length | (long)buffer) & (SectorBytes - 1)) == 0;
 
+    /// <summary>The whole sectors that cover [fileOffset, fileOffset + length).</summary>
+    private static (long Start, int Span) SectorSpan(long fileOffset, int length)
+    {
+        long start = fileOffset & ~(long)(SectorBytes - 1);
+        return (start, (int)(((fileOffset + length + SectorBytes - 1) & ~(long)(SectorBytes - 1)) - start));
+    }
+
     private WireStatus ReadData(long fileOffset, int length, byte* destination)
     {
         if (!Direct || Aligned(fileOffset, length, destination))
         {
             return Libc.PRead(_fd, destination, (nuint)length, fileOffset) == length ? WireStatus.Ok : CountError();
         }
-        long start = fileOffset & ~(long)(SectorBytes - 1);
-        int span = (int)(((fileOffset + length + SectorBytes - 1) & ~(long)(SectorBytes - 1)) - start);
+        (long start, int span) = SectorSpan(fileOffset, length);
         lock (_bounceGate)
         {
             byte* bounce = _scratch.Pointer(1);
@@ -455,8 +461,7 @@ public sealed unsafe class DriveStore : IDisposable
             return Libc.PWrite(_fd, source, (nuint)length, fileOffset) == length ? WireStatus.Ok : CountError();
         }
         // O_DIRECT needs whole aligned sectors: read-modify-write through the bounce buffer.
-        long start = fileOffset & ~(long)(SectorBytes - 1);
-        int span = (int)(((fileOffset + length + SectorBytes - 1) & ~(long)(SectorBytes - 1)) - start);
+        (long start, int span) = SectorSpan(fileOffset, length);
         lock (_bounceGate)
         {
             byte* bounce = _scratch.Pointer(1);

@@ -414,21 +414,19 @@ internal sealed unsafe class NbdSession : IIoCompletion
 
     public void OnIoComplete(IoRequest io, int errno)
     {
-        int nbdErrno = errno switch
-        {
-            0 => 0,
-            VolumeEngine.EPERM => NbdProtocol.EPERM,
-            _ => NbdProtocol.EIO,
-        };
-        byte[] scratch = io.OwnerScratch;
-        BinaryPrimitives.WriteUInt32BigEndian(scratch, NbdProtocol.SimpleReplyMagic);
-        BinaryPrimitives.WriteUInt32BigEndian(scratch.AsSpan(4), (uint)nbdErrno);
-        BinaryPrimitives.WriteUInt64BigEndian(scratch.AsSpan(8), io.Cookie);
-        int payload = io.Kind == IoKind.Read && nbdErrno == 0 ? io.LengthBytes : 0;
-        _socket.Send(scratch.AsSpan(0, NbdProtocol.SimpleReplyBytes), io.Buffer, payload);
+        int nbdErrno = ToNbdErrno(errno);
+        SendReply(io.Cookie, nbdErrno, io.Buffer, io.Kind == IoKind.Read && nbdErrno == 0 ? io.LengthBytes : 0);
         _export!.Engine.Return(io);
         Interlocked.Decrement(ref _inflight);
     }
+
+    /// <summary>The NBD error for an engine result: EPERM when fenced out, EIO for every other failure.</summary>
+    private static int ToNbdErrno(int engineErrno) => engineErrno switch
+    {
+        0 => 0,
+        VolumeEngine.EPERM => NbdProtocol.EPERM,
+        _ => NbdProtocol.EIO,
+    };
 
     private void SendError(ulong cookie, int errno) => SendReply(cookie, errno, null, 0);
 
@@ -448,7 +446,7 @@ internal sealed unsafe class NbdSession : IIoCompletion
 
         public void OnIoComplete(IoRequest io, int errno)
         {
-            Errno = errno switch { 0 => 0, VolumeEngine.EPERM => NbdProtocol.EPERM, _ => NbdProtocol.EIO };
+            Errno = ToNbdErrno(errno);
             engine.Return(io);
             Done.Set();
         }

@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace Shoal.DataPath.Volume;
 
 /// <summary>Volume engine counters (read with Interlocked; reported through the control port and metrics).</summary>
@@ -37,6 +35,4 @@ public sealed class EngineCounters
                 break;
         }
     }
-
-    public static long NowTicks => Stopwatch.GetTimestamp();
 }

@@ -36,9 +36,6 @@ public sealed unsafe class IoRequest
     public ulong Cookie;
     public IIoCompletion? Owner;
 
-    /// <summary>A few bytes for the owner (e.g. the NBD reply header), untouched by the engine.</summary>
-    public readonly byte[] OwnerScratch = new byte[32];
-
     internal readonly Chunk[] Chunks;
 
     /// <summary>CRC32C of each write chunk's payload, computed once and sent to every leg.</summary>

@@ -139,13 +139,8 @@ public sealed partial class VolumeEngine
         View v;
         lock (_layoutGate)
         {
+            FailLeg(sub.Group, sub.Leg, failure);
             v = _view;
-            if (v.Layout.Groups[sub.Group].Legs[sub.Leg].Active)
-            {
-                Interlocked.Increment(ref _counters.LegFailures);
-                Install(_control.LegFailed(v.Layout, sub.Group, sub.Leg, failure, this));
-                v = _view;
-            }
         }
         LegState state = v.Layout.Groups[sub.Group].Legs[sub.Leg].State;
         if (write)
@@ -162,6 +157,22 @@ public sealed partial class VolumeEngine
             return;
         }
         sub.TriedLegs |= 1 << sub.Leg;
+        ReadFromAnotherLeg(sub, v);
+    }
+
+    /// <summary>Asks the control port to take an active leg out of the layout. Call under the layout gate.</summary>
+    private void FailLeg(int group, int leg, WireStatus failure)
+    {
+        if (_view.Layout.Groups[group].Legs[leg].Active)
+        {
+            Interlocked.Increment(ref _counters.LegFailures);
+            Install(_control.LegFailed(_view.Layout, group, leg, failure, this));
+        }
+    }
+
+    /// <summary>Sends a read to an in-sync leg it has not tried yet, or fails it when none is left.</summary>
+    private void ReadFromAnotherLeg(SubIo sub, View v)
+    {
         int next = PickReadLeg(v.Layout, sub.Group, sub.TriedLegs);
         if (next < 0)
         {
@@ -175,27 +186,18 @@ public sealed partial class VolumeEngine
     private void Resend(SubIo sub, View v, bool write)
     {
         LegState state = v.Layout.Groups[sub.Group].Legs[sub.Leg].State;
-        if (write)
+        if (write && state == LegState.Stale)
         {
-            if (state == LegState.Stale)
-            {
-                Finish(sub);
-                return;
-            }
+            Finish(sub);
+        }
+        else if (!write && state != LegState.InSync)
+        {
+            ReadFromAnotherLeg(sub, v);
+        }
+        else
+        {
             Dispatch(sub, v);
-            return;
         }
-        if (state != LegState.InSync)
-        {
-            int next = PickReadLeg(v.Layout, sub.Group, sub.TriedLegs);
-            if (next < 0)
-            {
-                Fail(sub, EIO);
-                return;
-            }
-            sub.Leg = next;
-        }
-        Dispatch(sub, v);
     }
 
     private void HandleFlushFailure(SubIo sub, WireStatus failure)
@@ -207,11 +209,9 @@ public sealed partial class VolumeEngine
             {
                 for (int l = 0; l < _view.Layout.Groups[g].Legs.Length; l++)
                 {
-                    LegSegment leg = _view.Layout.Groups[g].Legs[l];
-                    if (leg.Active && leg.Target == sub.FlushTarget)
+                    if (_view.Layout.Groups[g].Legs[l].Target == sub.FlushTarget)
                     {
-                        Interlocked.Increment(ref _counters.LegFailures);
-                        Install(_control.LegFailed(_view.Layout, g, l, failure, this));
+                        FailLeg(g, l, failure);
                         if (_view.Layout.Groups[g].Legs[l].State == LegState.InSync)
                         {
                             sub.Parent.Errno = EIO;
@@ -228,6 +228,4 @@ public sealed partial class VolumeEngine
         sub.Parent.Errno = errno;
         Finish(sub);
     }
-
-    private TargetLink LinkOf(int group, int leg) => _view.Links[group][leg];
 }

@@ -62,8 +62,7 @@ public static class Handshake
     /// <summary>Target side; returns the negotiated version, or throws after telling the client why.</summary>
     public static ushort Server(FrameSocket socket, ClusterKey key)
     {
-        (WireHeader hello, byte[] payload) = ReceiveFrame(socket, WireOp.Hello);
-        _ = hello;
+        (_, byte[] payload) = ReceiveFrame(socket, WireOp.Hello);
         if (payload.Length != 4 + NonceBytes)
         {
             SendFrame(socket, WireOp.Challenge, WireStatus.Invalid, []);
