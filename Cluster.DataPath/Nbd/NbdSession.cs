@@ -106,19 +106,19 @@ internal sealed unsafe class NbdSession : IIoCompletion
             switch (option)
             {
                 case NbdProtocol.OptExportName:
-                {
-                    string name = Encoding.UTF8.GetString(data);
-                    if (!_server.Exports.TryGetValue(name, out NbdExport? export))
                     {
-                        throw new NbdProtocolException($"unknown export '{name}' (EXPORT_NAME)");
+                        string name = Encoding.UTF8.GetString(data);
+                        if (!_server.Exports.TryGetValue(name, out NbdExport? export))
+                        {
+                            throw new NbdProtocolException($"unknown export '{name}' (EXPORT_NAME)");
+                        }
+                        _export = export;
+                        byte[] reply = new byte[_noZeroes ? 10 : 134];
+                        BinaryPrimitives.WriteUInt64BigEndian(reply, (ulong)export.Engine.SizeBytes);
+                        BinaryPrimitives.WriteUInt16BigEndian(reply.AsSpan(8), TransmissionFlags(export));
+                        SendAll(reply);
+                        return true;
                     }
-                    _export = export;
-                    byte[] reply = new byte[_noZeroes ? 10 : 134];
-                    BinaryPrimitives.WriteUInt64BigEndian(reply, (ulong)export.Engine.SizeBytes);
-                    BinaryPrimitives.WriteUInt16BigEndian(reply.AsSpan(8), TransmissionFlags(export));
-                    SendAll(reply);
-                    return true;
-                }
                 case NbdProtocol.OptAbort:
                     OptionReply(option, NbdProtocol.RepAck, []);
                     return false;
@@ -310,57 +310,57 @@ internal sealed unsafe class NbdSession : IIoCompletion
                     Start(engine, IoKind.Read, cookie, offset, length, fua: false);
                     break;
                 case NbdProtocol.CmdWrite:
-                {
-                    if (length > engine.MaxIoBytes)
                     {
-                        // Too large to stage: the payload cannot be consumed safely, so end the connection.
-                        throw new NbdProtocolException($"write of {length} bytes exceeds the maximum block size {engine.MaxIoBytes}");
-                    }
-                    int errno = !knownFlags ? NbdProtocol.EINVAL
-                        : export.ReadOnly ? NbdProtocol.EPERM
-                        : length == 0 ? NbdProtocol.EINVAL
-                        : !inRange ? NbdProtocol.ENOSPC : 0;
-                    IoRequest io = engine.Rent();
-                    if (!_socket.ReceiveExact(new Span<byte>(io.Buffer, (int)length)))
-                    {
-                        engine.Return(io);
-                        return;
-                    }
-                    if (errno != 0)
-                    {
-                        engine.Return(io);
-                        SendError(cookie, errno);
+                        if (length > engine.MaxIoBytes)
+                        {
+                            // Too large to stage: the payload cannot be consumed safely, so end the connection.
+                            throw new NbdProtocolException($"write of {length} bytes exceeds the maximum block size {engine.MaxIoBytes}");
+                        }
+                        int errno = !knownFlags ? NbdProtocol.EINVAL
+                            : export.ReadOnly ? NbdProtocol.EPERM
+                            : length == 0 ? NbdProtocol.EINVAL
+                            : !inRange ? NbdProtocol.ENOSPC : 0;
+                        IoRequest io = engine.Rent();
+                        if (!_socket.ReceiveExact(new Span<byte>(io.Buffer, (int)length)))
+                        {
+                            engine.Return(io);
+                            return;
+                        }
+                        if (errno != 0)
+                        {
+                            engine.Return(io);
+                            SendError(cookie, errno);
+                            break;
+                        }
+                        Submit(engine, io, IoKind.Write, cookie, offset, length, (flags & NbdProtocol.CmdFlagFua) != 0);
                         break;
                     }
-                    Submit(engine, io, IoKind.Write, cookie, offset, length, (flags & NbdProtocol.CmdFlagFua) != 0);
-                    break;
-                }
                 case NbdProtocol.CmdFlush:
                     Start(engine, IoKind.Flush, cookie, 0, 0, fua: false);
                     break;
                 case NbdProtocol.CmdTrim:
                 case NbdProtocol.CmdWriteZeroes:
-                {
-                    bool zeroes = type == NbdProtocol.CmdWriteZeroes;
-                    int errno = !knownFlags ? NbdProtocol.EINVAL
-                        : export.ReadOnly ? NbdProtocol.EPERM
-                        : length == 0 ? NbdProtocol.EINVAL
-                        : !inRange ? (zeroes ? NbdProtocol.ENOSPC : NbdProtocol.EINVAL) : 0;
-                    if (errno != 0)
                     {
-                        SendError(cookie, errno);
+                        bool zeroes = type == NbdProtocol.CmdWriteZeroes;
+                        int errno = !knownFlags ? NbdProtocol.EINVAL
+                            : export.ReadOnly ? NbdProtocol.EPERM
+                            : length == 0 ? NbdProtocol.EINVAL
+                            : !inRange ? (zeroes ? NbdProtocol.ENOSPC : NbdProtocol.EINVAL) : 0;
+                        if (errno != 0)
+                        {
+                            SendError(cookie, errno);
+                            break;
+                        }
+                        if (length <= engine.MaxIoBytes)
+                        {
+                            Start(engine, zeroes ? IoKind.WriteZeroes : IoKind.Trim, cookie, offset, length, (flags & NbdProtocol.CmdFlagFua) != 0);
+                        }
+                        else
+                        {
+                            ZeroLargeRange(engine, zeroes ? IoKind.WriteZeroes : IoKind.Trim, cookie, offset, length, (flags & NbdProtocol.CmdFlagFua) != 0);
+                        }
                         break;
                     }
-                    if (length <= engine.MaxIoBytes)
-                    {
-                        Start(engine, zeroes ? IoKind.WriteZeroes : IoKind.Trim, cookie, offset, length, (flags & NbdProtocol.CmdFlagFua) != 0);
-                    }
-                    else
-                    {
-                        ZeroLargeRange(engine, zeroes ? IoKind.WriteZeroes : IoKind.Trim, cookie, offset, length, (flags & NbdProtocol.CmdFlagFua) != 0);
-                    }
-                    break;
-                }
                 default:
                     SendError(cookie, NbdProtocol.EINVAL);
                     break;

@@ -124,90 +124,90 @@ internal sealed unsafe class TargetSession
         switch (r.Op)
         {
             case WireOp.Read:
-            {
-                if (r.PayloadBytes != 0 || r.LengthBytes > WireHeader.MaxPayloadBytes)
                 {
-                    return WireStatus.Invalid;
+                    if (r.PayloadBytes != 0 || r.LengthBytes > WireHeader.MaxPayloadBytes)
+                    {
+                        return WireStatus.Invalid;
+                    }
+                    DriveStore? drive = _server.Drive(r.DriveIndex);
+                    if (drive == null)
+                    {
+                        return WireStatus.NotFound;
+                    }
+                    WireStatus status = drive.Read(r.SegmentIndex, r.VolumeId, r.Epoch, r.WriterId, r.OffsetBytes, r.LengthBytes, payload);
+                    if (status == WireStatus.Ok)
+                    {
+                        replyPayload = (int)r.LengthBytes;
+                        Interlocked.Increment(ref counters.Reads);
+                        Interlocked.Add(ref counters.ReadBytes, r.LengthBytes);
+                    }
+                    return status;
                 }
-                DriveStore? drive = _server.Drive(r.DriveIndex);
-                if (drive == null)
-                {
-                    return WireStatus.NotFound;
-                }
-                WireStatus status = drive.Read(r.SegmentIndex, r.VolumeId, r.Epoch, r.WriterId, r.OffsetBytes, r.LengthBytes, payload);
-                if (status == WireStatus.Ok)
-                {
-                    replyPayload = (int)r.LengthBytes;
-                    Interlocked.Increment(ref counters.Reads);
-                    Interlocked.Add(ref counters.ReadBytes, r.LengthBytes);
-                }
-                return status;
-            }
             case WireOp.Write:
             case WireOp.WriteZeroes:
             case WireOp.Trim:
-            {
-                bool data = r.Op == WireOp.Write;
-                if ((data && r.PayloadBytes != r.LengthBytes) || (!data && r.PayloadBytes != 0))
                 {
-                    return WireStatus.Invalid;
-                }
-                DriveStore? drive = _server.Drive(r.DriveIndex);
-                if (drive == null)
-                {
-                    return WireStatus.NotFound;
-                }
-                WireStatus status = drive.Write(
-                    r.SegmentIndex, r.VolumeId, r.Epoch, r.WriterId, r.OffsetBytes, r.LengthBytes,
-                    data ? payload : null, (r.Flags & WireFlags.Fua) != 0, (r.Flags & WireFlags.NoIntent) == 0);
-                if (status == WireStatus.Ok)
-                {
-                    Interlocked.Increment(ref counters.Writes);
-                    Interlocked.Add(ref counters.WriteBytes, r.LengthBytes);
-                }
-                return status;
-            }
-            case WireOp.Flush:
-            {
-                Interlocked.Increment(ref counters.Flushes);
-                WireStatus result = WireStatus.Ok;
-                foreach (DriveStore d in _server.Drives)
-                {
-                    WireStatus s = d.Flush();
-                    if (s != WireStatus.Ok)
+                    bool data = r.Op == WireOp.Write;
+                    if ((data && r.PayloadBytes != r.LengthBytes) || (!data && r.PayloadBytes != 0))
                     {
-                        result = s;
+                        return WireStatus.Invalid;
                     }
+                    DriveStore? drive = _server.Drive(r.DriveIndex);
+                    if (drive == null)
+                    {
+                        return WireStatus.NotFound;
+                    }
+                    WireStatus status = drive.Write(
+                        r.SegmentIndex, r.VolumeId, r.Epoch, r.WriterId, r.OffsetBytes, r.LengthBytes,
+                        data ? payload : null, (r.Flags & WireFlags.Fua) != 0, (r.Flags & WireFlags.NoIntent) == 0);
+                    if (status == WireStatus.Ok)
+                    {
+                        Interlocked.Increment(ref counters.Writes);
+                        Interlocked.Add(ref counters.WriteBytes, r.LengthBytes);
+                    }
+                    return status;
                 }
-                return result;
-            }
+            case WireOp.Flush:
+                {
+                    Interlocked.Increment(ref counters.Flushes);
+                    WireStatus result = WireStatus.Ok;
+                    foreach (DriveStore d in _server.Drives)
+                    {
+                        WireStatus s = d.Flush();
+                        if (s != WireStatus.Ok)
+                        {
+                            result = s;
+                        }
+                    }
+                    return result;
+                }
             case WireOp.Fence:
                 return r.PayloadBytes != 0
                     ? WireStatus.Invalid
                     : _server.Fence(r.DriveIndex, r.SegmentIndex, r.VolumeId, r.LegIndex, r.Epoch, r.WriterId, (r.Flags & WireFlags.Force) != 0);
             case WireOp.SegmentInfo:
-            {
-                SegmentInfo? info = _server.SegmentInfo(r.DriveIndex, r.SegmentIndex);
-                if (info == null)
                 {
-                    return WireStatus.NotFound;
+                    SegmentInfo? info = _server.SegmentInfo(r.DriveIndex, r.SegmentIndex);
+                    if (info == null)
+                    {
+                        return WireStatus.NotFound;
+                    }
+                    return CopyOut(info.Encode(), payload, ref replyPayload);
                 }
-                return CopyOut(info.Encode(), payload, ref replyPayload);
-            }
             case WireOp.ClearIntent:
-            {
-                DriveStore? drive = _server.Drive(r.DriveIndex);
-                if (drive == null)
                 {
-                    return WireStatus.NotFound;
+                    DriveStore? drive = _server.Drive(r.DriveIndex);
+                    if (drive == null)
+                    {
+                        return WireStatus.NotFound;
+                    }
+                    if (r.PayloadBytes % 8 != 0)
+                    {
+                        return WireStatus.Invalid;
+                    }
+                    ReadOnlySpan<ulong> mask = MemoryMarshal.Cast<byte, ulong>(new ReadOnlySpan<byte>(payload, (int)r.PayloadBytes));
+                    return drive.ClearIntent(r.SegmentIndex, r.VolumeId, r.Epoch, mask);
                 }
-                if (r.PayloadBytes % 8 != 0)
-                {
-                    return WireStatus.Invalid;
-                }
-                ReadOnlySpan<ulong> mask = MemoryMarshal.Cast<byte, ulong>(new ReadOnlySpan<byte>(payload, (int)r.PayloadBytes));
-                return drive.ClearIntent(r.SegmentIndex, r.VolumeId, r.Epoch, mask);
-            }
             case WireOp.Describe:
                 return CopyOut(_server.Describe(), payload, ref replyPayload);
             case WireOp.Ping:

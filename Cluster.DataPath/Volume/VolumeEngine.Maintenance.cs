@@ -234,8 +234,14 @@ public sealed unsafe partial class VolumeEngine
         LegSegment to = layout.Groups[group].Legs[destination];
         var read = new WireHeader
         {
-            Op = WireOp.Read, VolumeId = layout.VolumeId, Epoch = layout.Epoch, WriterId = layout.WriterId,
-            DriveIndex = from.Drive, SegmentIndex = from.Segment, OffsetBytes = (ulong)segmentOffset, LengthBytes = (uint)length,
+            Op = WireOp.Read,
+            VolumeId = layout.VolumeId,
+            Epoch = layout.Epoch,
+            WriterId = layout.WriterId,
+            DriveIndex = from.Drive,
+            SegmentIndex = from.Segment,
+            OffsetBytes = (ulong)segmentOffset,
+            LengthBytes = (uint)length,
         };
         WireStatus status = v.Links[group][source].Call(read, null, 0, buffer, length, out _);
         if (status != WireStatus.Ok)
@@ -244,8 +250,16 @@ public sealed unsafe partial class VolumeEngine
         }
         var write = new WireHeader
         {
-            Op = WireOp.Write, Flags = WireFlags.NoIntent, VolumeId = layout.VolumeId, Epoch = layout.Epoch, WriterId = layout.WriterId,
-            DriveIndex = to.Drive, SegmentIndex = to.Segment, LegIndex = (uint)destination, OffsetBytes = (ulong)segmentOffset, LengthBytes = (uint)length,
+            Op = WireOp.Write,
+            Flags = WireFlags.NoIntent,
+            VolumeId = layout.VolumeId,
+            Epoch = layout.Epoch,
+            WriterId = layout.WriterId,
+            DriveIndex = to.Drive,
+            SegmentIndex = to.Segment,
+            LegIndex = (uint)destination,
+            OffsetBytes = (ulong)segmentOffset,
+            LengthBytes = (uint)length,
         };
         return v.Links[group][destination].Call(write, buffer, length, null, 0, out _);
     }
@@ -290,8 +304,12 @@ public sealed unsafe partial class VolumeEngine
                         LegSegment leg = v.Layout.Groups[g].Legs[l];
                         var header = new WireHeader
                         {
-                            Op = WireOp.ClearIntent, VolumeId = v.Layout.VolumeId, Epoch = v.Layout.Epoch, WriterId = v.Layout.WriterId,
-                            DriveIndex = leg.Drive, SegmentIndex = leg.Segment,
+                            Op = WireOp.ClearIntent,
+                            VolumeId = v.Layout.VolumeId,
+                            Epoch = v.Layout.Epoch,
+                            WriterId = v.Layout.WriterId,
+                            DriveIndex = leg.Drive,
+                            SegmentIndex = leg.Segment,
                         };
                         all &= v.Links[g][l].Call(header, (byte*)mask, _cleanMask.Length * 8, null, 0, out _) == WireStatus.Ok;
                     }

@@ -185,7 +185,14 @@ public sealed class BadInputTests(ITestOutputHelper output)
 
     private static WireHeader Frame(WireOp op, ulong volume = Volume, ulong epoch = Epoch, ulong writer = Writer, ulong offset = 0, uint length = 0, uint drive = 0, uint segment = 0) => new()
     {
-        Op = op, VolumeId = volume, Epoch = epoch, WriterId = writer, OffsetBytes = offset, LengthBytes = length, DriveIndex = drive, SegmentIndex = segment,
+        Op = op,
+        VolumeId = volume,
+        Epoch = epoch,
+        WriterId = writer,
+        OffsetBytes = offset,
+        LengthBytes = length,
+        DriveIndex = drive,
+        SegmentIndex = segment,
     };
 
     private static FrameSocket Connect(string endpoint)
