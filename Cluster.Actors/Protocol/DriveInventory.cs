@@ -1,0 +1,17 @@
+namespace Shoal.Actors.Protocol;
+
+/// <summary>
+/// What a target agent knows of one of its drives. <paramref name="TargetDrive"/> is the drive's index in its
+/// target's data-path drive list (what a layout's leg names); <paramref name="Target"/> is the data-path target
+/// name (the node name) whose listener serves it.
+/// </summary>
+public sealed record DriveInventory(
+    NodeId Node,
+    string Path,
+    uint TargetDrive,
+    long CapacityBytes,
+    long SegmentBytes,
+    int SegmentCount,
+    int RegionBytes,
+    string DriveClass,
+    FailureDomain Domain);
