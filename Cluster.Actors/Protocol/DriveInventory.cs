@@ -3,7 +3,8 @@ namespace Shoal.Actors.Protocol;
 /// <summary>
 /// What a target agent knows of one of its drives. <paramref name="TargetDrive"/> is the drive's index in its
 /// target's data-path drive list (what a layout's leg names); <paramref name="Target"/> is the data-path target
-/// name (the node name) whose listener serves it.
+/// name (the node name) whose listener serves it at <paramref name="DataEndpoint"/> (HOST:PORT), and
+/// <paramref name="AgentPath"/> is the actor path of the node's target agent, which applies fences.
 /// </summary>
 public sealed record DriveInventory(
     NodeId Node,
@@ -14,4 +15,6 @@ public sealed record DriveInventory(
     int SegmentCount,
     int RegionBytes,
     string DriveClass,
-    FailureDomain Domain);
+    FailureDomain Domain,
+    string DataEndpoint,
+    string AgentPath);

@@ -26,4 +26,10 @@ public interface IVolumeControl
 
     /// <summary>A rebuilding leg has caught up: answer with it in-sync.</summary>
     VolumeLayout LegResynced(VolumeLayout current, int group, int leg, ILegFencer fencer);
+
+    /// <summary>
+    /// Checkpoint of a rebuilding leg: every region below <paramref name="doneBytes"/> of its segment is copied. The
+    /// control plane records it so a rebuild resumes from there after a crash. Must not block for long.
+    /// </summary>
+    void RebuildProgress(VolumeLayout current, int group, int leg, long doneBytes);
 }

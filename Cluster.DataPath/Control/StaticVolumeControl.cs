@@ -75,6 +75,11 @@ public sealed class StaticVolumeControl(string? layoutPath, Action<string> log) 
         return next;
     }
 
+    /// <summary>Static mode has no full rebuilds and nobody to resume one: progress is only logged by the engine.</summary>
+    public void RebuildProgress(VolumeLayout current, int group, int leg, long doneBytes)
+    {
+    }
+
     /// <summary>Fences every active leg at the layout's epoch; a leg that cannot be fenced becomes stale (unless it is its group's last in-sync leg).</summary>
     private VolumeLayout FenceActive(VolumeLayout layout, ILegFencer fencer, HashSet<(int, int)>? unfenced = null)
     {

@@ -153,16 +153,35 @@ public sealed unsafe partial class VolumeEngine
         {
             dirty[r] |= table.IsDirty(r);
         }
+        // A full rebuild copies everything from its checkpoint on; below it, only what was written since (the
+        // bitmaps): the rebuilding leg received every write after the rebuild started.
+        long? from = v.Layout.Groups[group].Legs[leg].RebuildFromBytes;
+        if (from is long fromBytes)
+        {
+            for (int r = (int)(fromBytes / v.Layout.RegionBytes); r < dirty.Length; r++)
+            {
+                dirty[r] = true;
+            }
+        }
 
         _copyBuffer ??= new BlockMemory(Math.Min(v.Layout.RegionBytes, WireHeader.MaxPayloadBytes), 1);
         long copied = 0;
         int regions = 0;
+        long reported = from ?? 0;
         for (int r = 0; r < dirty.Length && !_stopping; r++)
         {
+            long regionEnd = (long)(r + 1) * v.Layout.RegionBytes;
+            if (regionEnd - reported >= _options.CheckpointBytes)
+            {
+                // Every dirty region below r is copied: that is the checkpoint a restarted rebuild resumes from.
+                _control.RebuildProgress(_view.Layout, group, leg, (long)r * v.Layout.RegionBytes);
+                reported = (long)r * v.Layout.RegionBytes;
+            }
             if (!dirty[r])
             {
                 continue;
             }
+            Throttle(copied, stopwatch);
             if (!table.TryLock(r, RegionLockTimeoutMs))
             {
                 _log($"volume {Name}: resync of group {group} leg {leg}: region {r} stayed busy; will retry");
@@ -195,6 +214,22 @@ public sealed unsafe partial class VolumeEngine
             Install(_control.LegResynced(_view.Layout, group, leg, this));
         }
         _log($"resync-complete volume={Name} group={group} leg={leg} regions={regions} bytesCopied={copied} totalRegions={dirty.Length} ms={stopwatch.ElapsedMilliseconds}");
+    }
+
+    /// <summary>Holds the copy back to <see cref="EngineOptions.ResyncBytesPerSecond"/>; wakes early when the engine stops.</summary>
+    private void Throttle(long copiedBytes, Stopwatch elapsed)
+    {
+        long rate = _options.ResyncBytesPerSecond;
+        if (rate <= 0)
+        {
+            return;
+        }
+        long dueMs = copiedBytes * 1000 / rate;
+        long aheadMs = dueMs - elapsed.ElapsedMilliseconds;
+        if (aheadMs > 0)
+        {
+            _stop.Wait((int)Math.Min(aheadMs, 10_000));
+        }
     }
 
     private WireStatus CopyRegion(int group, int leg, int region)

@@ -18,7 +18,7 @@ internal static class Fixtures
 
     public static DriveInventory Inventory(int node, int segments = 16) => new(
         new NodeId("n" + node), $"/srv/shoal/d{node}.img", 0, SegmentBytes * segments, SegmentBytes, segments, RegionBytes, "ssd",
-        new FailureDomain("n" + node, "r1", "z1"));
+        new FailureDomain("n" + node, "r1", "z1"), "127.0.0.1:" + (17000 + node), "akka://shoal/user/target-agent-n" + node);
 
     public static VolumeSpec Mirror(int legs = 2, long sizeBytes = 2 * SegmentBytes) =>
         new(LayoutKind.Mirror, sizeBytes, legs, 1, VolumeLayout.DefaultStripeUnitBytes, "ssd", FailureDomainLevel.Node);

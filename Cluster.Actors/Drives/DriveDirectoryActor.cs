@@ -1,0 +1,63 @@
+using System.Collections.Immutable;
+using Akka.Actor;
+using Akka.Cluster.Tools.PublishSubscribe;
+using Shoal.Actors.Placement;
+using Shoal.Actors.Protocol;
+
+namespace Shoal.Actors.Drives;
+
+/// <summary>
+/// One per node: the node's view of every drive in the cluster, fed by the drive entities' publications, and the
+/// placement over it. Volume entities on this node ask it for plans and for drives' endpoints. The view may lag
+/// the drive entities by a publication; the drive entity has the last word on every allocation.
+/// </summary>
+public sealed class DriveDirectoryActor : ReceiveActor
+{
+    /// <summary>Most drives one directory tracks (400k is the placement benchmark's cluster).</summary>
+    public const int MaxDrives = 1 << 20;
+
+    private readonly Dictionary<DriveId, DriveView> _views = [];
+    private readonly IPlacement _placement;
+    private readonly long _segmentBytes;
+
+    public DriveDirectoryActor(IPlacement placement, long segmentBytes, IActorRef? mediator)
+    {
+        _placement = placement;
+        _segmentBytes = segmentBytes;
+        mediator?.Tell(new Subscribe(DriveActor.DrivesTopic, Self));
+        Receive<SubscribeAck>(_ => { });
+        Receive<DriveStateReply>(r => Update(r.View));
+        Receive<PlanGroups>(p =>
+        {
+            PlacementResult result = _placement.Place(new PlacementRequest(p.Groups, p.Legs, p.DriveClass, p.Spread));
+            Sender.Tell(new PlacementPlan(result.Groups, result.FailureReason));
+        });
+        Receive<PlanReplacement>(p =>
+        {
+            ReplacementResult result = _placement.PlaceReplacement(new ReplacementRequest(p.Survivors, p.Lost, p.DriveClass, p.Spread));
+            Sender.Tell(result.Succeeded ? new PlacementPlan([[result.Drive]], null) : new PlacementPlan([], result.FailureReason));
+        });
+        Receive<ResolveDrives>(r => Sender.Tell(new ResolvedDrives(r.Drives
+            .Where(_views.ContainsKey).Distinct().ToImmutableDictionary(d => d, d => _views[d]))));
+        Receive<ListDrives>(_ => Sender.Tell(new DriveList([.. _views.Values.OrderBy(v => v.Inventory?.Node.Value).ThenBy(v => v.Drive.ToString())])));
+        // The placement reserved capacity when it planned; the drive entities' next publications carry the truth.
+        Receive<ReturnPlan>(_ => { });
+    }
+
+    private void Update(DriveView view)
+    {
+        if (!_views.ContainsKey(view.Drive) && _views.Count >= MaxDrives)
+        {
+            return;
+        }
+        _views[view.Drive] = view;
+        if (view is { Status: DriveStatus.Online, Inventory: { } inv } && inv.SegmentBytes == _segmentBytes)
+        {
+            _placement.UpsertDrive(new PlacementDrive(view.Drive, inv.Domain, inv.DriveClass, inv.SegmentCount, view.FreeSegments));
+        }
+        else
+        {
+            _placement.RemoveDrive(view.Drive);
+        }
+    }
+}
