@@ -41,6 +41,23 @@ public sealed class ActorVolumeControl(
     public void RebuildProgress(VolumeLayout current, int group, int leg, long doneBytes) =>
         volumes.Tell(new ReportRebuildProgress(volume, writer, group, leg, doneBytes));
 
+    public VolumeLayout? Refresh(VolumeLayout current)
+    {
+        try
+        {
+            // Only a layout that still names this engine as the writer: after a forced attach elsewhere this
+            // engine is fenced, and must stay so.
+            return Ask(new GetVolume(volume)) is VolumeStateReply { View: { Status: VolumeStatus.Ready } view } && view.Writer == writer && view.Epoch > current.Epoch
+                ? ToLayout(view)
+                : null;
+        }
+        catch (Exception e) when (e is AskTimeoutException or TaskCanceledException or InvalidOperationException)
+        {
+            log($"volume {volume}: refresh got no answer: {e.Message}");
+            return null;
+        }
+    }
+
     /// <summary>The entity's new layout, or <paramref name="current"/> unchanged when it refused (the engine then fails the I/O or retries later).</summary>
     private VolumeLayout Answer(VolumeLayout current, IVolumeCommand command)
     {

@@ -134,7 +134,9 @@ public sealed record VolumeState(
         VolumeGrown g => this with { Spec = Spec! with { SizeBytes = g.SizeBytes }, Groups = Groups.AddRange(g.AddedGroups), Epoch = g.Epoch },
         VolumeAttached a => this with { Attachments = Attachments.RemoveAll(x => x.Writer == a.Attachment.Writer).Add(a.Attachment), Epoch = a.Epoch },
         VolumeDetached d => this with { Attachments = Attachments.RemoveAll(x => x.Writer == d.Writer), Epoch = d.Epoch },
-        LegMarkedStale s => WithLeg(s.Group, s.Leg, l => l with { State = LegState.Stale, Rebuild = null }) with { Epoch = s.Epoch },
+        // A replacement leg that fails mid-rebuild keeps its full-rebuild checkpoint: it holds nothing below it but
+        // what was copied, so when it returns it must go on copying everything, not only the bitmaps' regions.
+        LegMarkedStale s => WithLeg(s.Group, s.Leg, l => l with { State = LegState.Stale, Rebuild = l.Rebuild is { Kind: RebuildKind.Full } ? l.Rebuild : null }) with { Epoch = s.Epoch },
         LegRebuildStarted r => WithLeg(r.Group, r.Leg, l => l with { State = LegState.Rebuilding, Rebuild = r.Progress }) with { Epoch = r.Epoch },
         LegReplaced r => WithLeg(r.Group, r.Leg, _ => r.Replacement) with { Releasing = Releasing.Add(r.Replaced), Epoch = r.Epoch },
         RebuildCheckpointed r => WithLeg(r.Group, r.Leg, l => l with { Rebuild = l.Rebuild! with { DoneBytes = r.DoneBytes, CheckpointAt = r.At } }),
@@ -302,7 +304,9 @@ public sealed record VolumeState(
         {
             return Accept([]);
         }
-        var progress = new RebuildProgress(RebuildKind.Delta, 0, SegmentBytes, now, now);
+        RebuildProgress progress = info.Rebuild is { Kind: RebuildKind.Full } full
+            ? full with { CheckpointAt = now }
+            : new RebuildProgress(RebuildKind.Delta, 0, SegmentBytes, now, now);
         return Accept([new LegRebuildStarted(Volume, c.Group, c.Leg, progress, Epoch + 1)]);
     }
 

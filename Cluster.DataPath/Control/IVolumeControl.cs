@@ -32,4 +32,10 @@ public interface IVolumeControl
     /// control plane records it so a rebuild resumes from there after a crash. Must not block for long.
     /// </summary>
     void RebuildProgress(VolumeLayout current, int group, int leg, long doneBytes);
+
+    /// <summary>
+    /// Asked periodically: a newer layout the control plane decided on its own (a lost drive's leg replaced by a new
+    /// segment to rebuild), with this engine still the writer; null when there is none.
+    /// </summary>
+    VolumeLayout? Refresh(VolumeLayout current);
 }

@@ -80,6 +80,9 @@ public sealed class StaticVolumeControl(string? layoutPath, Action<string> log) 
     {
     }
 
+    /// <summary>Nobody else changes a static layout.</summary>
+    public VolumeLayout? Refresh(VolumeLayout current) => null;
+
     /// <summary>Fences every active leg at the layout's epoch; a leg that cannot be fenced becomes stale (unless it is its group's last in-sync leg).</summary>
     private VolumeLayout FenceActive(VolumeLayout layout, ILegFencer fencer, HashSet<(int, int)>? unfenced = null)
     {

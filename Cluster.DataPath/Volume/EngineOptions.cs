@@ -13,6 +13,9 @@ public sealed record EngineOptions
     /// <summary>How often stale legs' targets are probed (and returned legs resynced).</summary>
     public int ReprobeIntervalMs { get; init; } = 1000;
 
+    /// <summary>How often the control port is asked for a layout it changed on its own (a replaced leg).</summary>
+    public int RefreshIntervalMs { get; init; } = 5000;
+
     /// <summary>How often the write-intent bits of idle, fully-synced regions are cleared.</summary>
     public int CleanIntervalMs { get; init; } = 2000;
 

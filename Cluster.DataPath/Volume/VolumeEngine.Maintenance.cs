@@ -21,6 +21,7 @@ public sealed unsafe partial class VolumeEngine
     {
         long nextProbe = 0;
         long nextClean = Environment.TickCount64 + _options.CleanIntervalMs;
+        long nextRefresh = Environment.TickCount64 + _options.RefreshIntervalMs;
         while (!_stopping)
         {
             long now = Environment.TickCount64;
@@ -30,6 +31,11 @@ public sealed unsafe partial class VolumeEngine
                 {
                     nextProbe = now + _options.ReprobeIntervalMs;
                     Reprobe();
+                }
+                if (now >= nextRefresh)
+                {
+                    nextRefresh = now + _options.RefreshIntervalMs;
+                    Refresh();
                 }
                 if (now >= nextClean)
                 {
@@ -42,6 +48,31 @@ public sealed unsafe partial class VolumeEngine
                 _log($"volume {Name}: maintenance failed: {e.Message}");
             }
             _stop.Wait(100);
+        }
+    }
+
+    private void Refresh()
+    {
+        VolumeLayout? newer = _control.Refresh(_view.Layout);
+        if (newer == null)
+        {
+            return;
+        }
+        lock (_layoutGate)
+        {
+            if (newer.Epoch > _view.Layout.Epoch && newer.VolumeId == _view.Layout.VolumeId && newer.WriterId == _view.Layout.WriterId)
+            {
+                Install(newer);
+                _log($"volume {Name}: layout refreshed to epoch {newer.Epoch}");
+            }
+        }
+        // Links to targets the new layout brought in (a replacement leg's node) connect here, not on the I/O path.
+        foreach (TargetLink link in _view.FlushTargets)
+        {
+            if (!link.Connected)
+            {
+                link.Connect(1000);
+            }
         }
     }
 

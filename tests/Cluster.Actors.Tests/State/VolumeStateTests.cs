@@ -170,4 +170,21 @@ public sealed class VolumeStateTests
         Assert.Equal(3 * SegmentBytes, state.Spec!.SizeBytes);
         Assert.Equal(2UL, state.Epoch);
     }
+
+    [Fact]
+    public void A_replacement_leg_that_fails_mid_rebuild_resumes_its_full_rebuild_when_it_returns()
+    {
+        VolumeState state = Run(Attached(s_w1), new ReportLegFailed(Vol, s_w1, 0, 1, "down"));
+        var replacement = new LegInfo(new SegmentRef(Drive(9), 3), new NodeId("n9"), 0, LegState.Rebuilding,
+            new RebuildProgress(RebuildKind.Full, 0, SegmentBytes, T0, T0));
+        state = Run(state, new CommitReplaceLeg(Vol, 0, 1, replacement));
+        state = Run(state, new ReportRebuildProgress(Vol, s_w1, 0, 1, 24 << 20));
+        state = Run(state, new ReportLegFailed(Vol, s_w1, 0, 1, "replacement target lost"));
+        Assert.Equal(LegState.Stale, state.Groups[0].Legs[1].State);
+
+        state = Run(state, new ReportLegReturned(Vol, s_w1, 0, 1));
+        RebuildProgress resumed = state.Groups[0].Legs[1].Rebuild!;
+        Assert.Equal(RebuildKind.Full, resumed.Kind);
+        Assert.Equal(24 << 20, resumed.DoneBytes);
+    }
 }
