@@ -1,0 +1,51 @@
+namespace Shoal.Actors.Placement;
+
+/// <summary>
+/// A copyset: up to <see cref="Size"/> nodes whose drives hold every leg of every group placed on it. A group of L
+/// legs takes L of its members (or, at Drive spread, L distinct drives among them).
+/// </summary>
+internal sealed class CopysetTeam(CopysetPool pool)
+{
+    public const int Size = PlacementLimits.MaxLegs;
+
+    public CopysetPool Pool { get; } = pool;
+
+    public TeamMember[] Members { get; } = new TeamMember[Size];
+
+    public int Count { get; set; }
+
+    /// <summary>Per leg count (index 1..3): the heap level it sits in (a <see cref="FailureDomainLevel"/>), or -1.</summary>
+    public int[] HeapLevel { get; } = [-1, -1, -1, -1];
+
+    /// <summary>Per leg count: position in that heap.</summary>
+    public int[] HeapSlot { get; } = [-1, -1, -1, -1];
+
+    /// <summary>Per leg count: the L-th emptiest member's <see cref="TeamMember.BestFraction"/> (larger is emptier).</summary>
+    public long[] Key { get; } = new long[Size + 1];
+
+    public bool Live { get; set; } = true;
+
+    public bool Listed { get; set; }
+
+    public bool Contains(TeamMember member)
+    {
+        for (int i = 0; i < Count; i++)
+        {
+            if (Members[i] == member)
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    public int DriveCount()
+    {
+        int drives = 0;
+        for (int i = 0; i < Count; i++)
+        {
+            drives += Members[i].Drives.Count;
+        }
+        return drives;
+    }
+}
