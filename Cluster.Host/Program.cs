@@ -1,4 +1,5 @@
 using Shoal.Host.Cli;
+using Shoal.Host.Node;
 using Shoal.Host.Static;
 
 namespace Shoal.Host;
@@ -8,6 +9,7 @@ internal static class Program
 {
     private const string Help =
         "shoal — distributed block storage\n\n" +
+        "cluster node (control plane and data path):\n  " + NodeCommand.Usage + "\n\n" +
         "static-layout mode (no control plane; an operator's debugging tool):\n  " +
         TargetCommand.Usage + "\n  " + ClientCommand.Usage + "\n  " + LayoutCommand.Usage + "\n  " + DemoCommand.Usage + "\n\n" +
         "other:\n  shoal version\n  shoal help\n";
@@ -24,6 +26,7 @@ internal static class Program
         {
             return args[0] switch
             {
+                "node" => NodeCommand.Run(rest),
                 "target" => TargetCommand.Run(rest),
                 "client" => ClientCommand.Run(rest),
                 "layout" => LayoutCommand.Run(rest),

@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using Akka.Actor;
+using Akka.Cluster;
 using Akka.Cluster.Tools.PublishSubscribe;
 using Shoal.Actors.Placement;
 using Shoal.Actors.Protocol;
@@ -9,7 +10,9 @@ namespace Shoal.Actors.Drives;
 /// <summary>
 /// One per node: the node's view of every drive in the cluster, fed by the drive entities' publications, and the
 /// placement over it. Volume entities on this node ask it for plans and for drives' endpoints. The view may lag
-/// the drive entities by a publication; the drive entity has the last word on every allocation.
+/// the drive entities by a publication; the drive entity has the last word on every allocation. It also turns
+/// cluster membership into drive health: when a node becomes unreachable or leaves, its drives' entities hear of it
+/// (which also starts an entity that was living on that node, so its out-after clock runs elsewhere).
 /// </summary>
 public sealed class DriveDirectoryActor : ReceiveActor
 {
@@ -20,11 +23,20 @@ public sealed class DriveDirectoryActor : ReceiveActor
     private readonly IPlacement _placement;
     private readonly long _segmentBytes;
 
-    public DriveDirectoryActor(IPlacement placement, long segmentBytes, IActorRef? mediator)
+    private readonly Func<IActorRef>? _drives;
+
+    /// <param name="drives">the drive shard region (resolved late: it is registered after this actor)</param>
+    public DriveDirectoryActor(IPlacement placement, long segmentBytes, IActorRef? mediator, Func<IActorRef>? drives = null)
     {
         _placement = placement;
         _segmentBytes = segmentBytes;
+        _drives = drives;
         mediator?.Tell(new Subscribe(DriveActor.DrivesTopic, Self));
+        Receive<ClusterEvent.UnreachableMember>(m => NodeLost(m.Member));
+        Receive<ClusterEvent.MemberRemoved>(m => NodeLost(m.Member));
+        Receive<ClusterEvent.IMemberEvent>(_ => { });
+        Receive<ClusterEvent.IReachabilityEvent>(_ => { });
+        Receive<ClusterEvent.CurrentClusterState>(_ => { });
         Receive<SubscribeAck>(_ => { });
         Receive<DriveStateReply>(r => Update(r.View));
         Receive<PlanGroups>(p =>
@@ -42,6 +54,35 @@ public sealed class DriveDirectoryActor : ReceiveActor
         Receive<ListDrives>(_ => Sender.Tell(new DriveList([.. _views.Values.OrderBy(v => v.Inventory?.Node.Value).ThenBy(v => v.Drive.ToString())])));
         // The placement reserved capacity when it planned; the drive entities' next publications carry the truth.
         Receive<ReturnPlan>(_ => { });
+    }
+
+    protected override void PreStart()
+    {
+        if (_drives != null)
+        {
+            Cluster.Get(Context.System).Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsEvents,
+                typeof(ClusterEvent.UnreachableMember), typeof(ClusterEvent.MemberRemoved));
+        }
+    }
+
+    protected override void PostStop()
+    {
+        if (_drives != null)
+        {
+            Cluster.Get(Context.System).Unsubscribe(Self);
+        }
+    }
+
+    /// <summary>A node carries its name as a role; every drive this directory knows on that node is told.</summary>
+    private void NodeLost(Member member)
+    {
+        foreach (DriveView view in _views.Values)
+        {
+            if (view.Inventory is { } inv && member.Roles.Contains(inv.Node.Value))
+            {
+                _drives!().Tell(new NodeUnreachable(view.Drive, inv.Node));
+            }
+        }
     }
 
     private void Update(DriveView view)

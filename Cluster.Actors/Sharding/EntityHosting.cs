@@ -37,7 +37,7 @@ public static class EntityHosting
             .WithActors((system, registry) =>
             {
                 IActorRef directory = system.ActorOf(
-                    Props.Create(() => new DriveDirectoryActor(options.Placement(), options.Volume.SegmentBytes, DistributedPubSub.Get(system).Mediator)),
+                    Props.Create(() => new DriveDirectoryActor(options.Placement(), options.Volume.SegmentBytes, DistributedPubSub.Get(system).Mediator, () => registry.Get<DriveRegion>())),
                     "drive-directory");
                 registry.Register<DriveDirectory>(directory);
             })
