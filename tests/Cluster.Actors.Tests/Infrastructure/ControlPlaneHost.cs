@@ -53,11 +53,17 @@ public sealed class ControlPlaneHost : IAsyncDisposable
         var host = new HostBuilder()
             .ConfigureServices(services => services.AddShoalControlPlane(options, configure))
             .Build();
-        using var limit = new CancellationTokenSource(s_startTimeout);
-        await host.StartAsync(limit.Token);
-        // Akka.Hosting logs a failed start and stops the application instead of throwing; resolving the system again
-        // surfaces the real exception.
-        return new ControlPlaneHost(host, host.Services.GetRequiredService<ActorSystem>());
+        try
+        {
+            using var limit = new CancellationTokenSource(s_startTimeout);
+            await host.StartAsync(limit.Token);
+            return new ControlPlaneHost(host, host.Services.GetRequiredService<ActorSystem>());
+        }
+        catch
+        {
+            host.Dispose();
+            throw;
+        }
     }
 
     /// <summary>Polls until this node is Up, calling <paramref name="beforeEachPoll"/> first (for example to advance a virtual clock).</summary>
