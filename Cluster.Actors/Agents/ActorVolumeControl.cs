@@ -20,6 +20,12 @@ public sealed class ActorVolumeControl(
     /// <summary>Set to attach by force (fencing out another writer).</summary>
     public bool Force { get; init; }
 
+    /// <summary>
+    /// How long a leg failure waits for the volume entity to answer. The entity may be moving to another node (its
+    /// node just died too): the writes wait meanwhile rather than fail, as a local drive's would during a path failover.
+    /// </summary>
+    public TimeSpan LegFailureWait { get; init; } = TimeSpan.FromMinutes(2);
+
     public VolumeLayout Attach(VolumeLayout requested, ILegFencer fencer) =>
         Ask(new AttachVolume(volume, client, writer, AttachMode.ReadWrite, Force)) switch
         {
@@ -28,8 +34,34 @@ public sealed class ActorVolumeControl(
             var other => throw new InvalidOperationException($"volume {volume}: unexpected answer {other}"),
         };
 
-    public VolumeLayout LegFailed(VolumeLayout current, int group, int leg, WireStatus reason, ILegFencer fencer) =>
-        Answer(current, new ReportLegFailed(volume, writer, group, leg, reason.ToString()));
+    public VolumeLayout LegFailed(VolumeLayout current, int group, int leg, WireStatus reason, ILegFencer fencer)
+    {
+        var command = new ReportLegFailed(volume, writer, group, leg, reason.ToString());
+        long deadline = Environment.TickCount64 + (long)LegFailureWait.TotalMilliseconds;
+        while (true)
+        {
+            try
+            {
+                switch (Ask(command))
+                {
+                    case VolumeStateReply r:
+                        return ToLayout(r.View);
+                    case VolumeCommandRefused r:
+                        log($"volume {volume}: leg failure of group {group} leg {leg} refused ({r.Code}): {r.Reason}");
+                        return current;
+                }
+            }
+            catch (Exception e) when (e is AskTimeoutException or TaskCanceledException)
+            {
+                if (Environment.TickCount64 > deadline)
+                {
+                    log($"volume {volume}: no answer to the leg failure of group {group} leg {leg} within {LegFailureWait.TotalSeconds:0} s; failing the I/O");
+                    return current;
+                }
+                log($"volume {volume}: the volume entity does not answer yet (leg failure of group {group} leg {leg}); writes wait");
+            }
+        }
+    }
 
     public VolumeLayout LegReturned(VolumeLayout current, int group, int leg, ILegFencer fencer) =>
         Answer(current, new ReportLegReturned(volume, writer, group, leg));

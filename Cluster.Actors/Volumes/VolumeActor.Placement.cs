@@ -79,50 +79,50 @@ public sealed partial class VolumeActor
         switch (command)
         {
             case CreateVolume c:
-            {
-                _pendingUid = NewUid(state.Uid);
-                int groups = c.Spec.GroupsFor(c.Spec.SizeBytes, _options.SegmentBytes);
-                var planned = await PlanAndAllocate(new PlanGroups(groups, c.Spec.Legs, c.Spec.DriveClass, c.Spec.Spread), _pendingUid, firstGroup: 0).ConfigureAwait(false);
-                return planned.Refusal != null
-                    ? planned
-                    : planned with { Commits = [new CommitCreate(_volume, _pendingUid, c.Spec, _options.SegmentBytes, _options.RegionBytes, planned.Groups)] };
-            }
+                {
+                    _pendingUid = NewUid(state.Uid);
+                    int groups = c.Spec.GroupsFor(c.Spec.SizeBytes, _options.SegmentBytes);
+                    var planned = await PlanAndAllocate(new PlanGroups(groups, c.Spec.Legs, c.Spec.DriveClass, c.Spec.Spread), _pendingUid, firstGroup: 0).ConfigureAwait(false);
+                    return planned.Refusal != null
+                        ? planned
+                        : planned with { Commits = [new CommitCreate(_volume, _pendingUid, c.Spec, _options.SegmentBytes, _options.RegionBytes, planned.Groups)] };
+                }
             case GrowVolume c:
-            {
-                _pendingUid = state.Uid;
-                int added = state.Spec!.GroupsFor(c.SizeBytes, state.SegmentBytes) - state.Groups.Length;
-                if (added == 0)
                 {
-                    return new PlacementOutcome([new CommitGrow(_volume, c.SizeBytes, [])], [], null, []);
-                }
-                var planned = await PlanAndAllocate(new PlanGroups(added, state.Spec.Legs, state.Spec.DriveClass, state.Spec.Spread), state.Uid, state.Groups.Length).ConfigureAwait(false);
-                return planned.Refusal != null ? planned : planned with { Commits = [new CommitGrow(_volume, c.SizeBytes, planned.Groups)] };
-            }
-            case DriveLost c:
-            {
-                _pendingUid = state.Uid;
-                var commits = ImmutableArray.CreateBuilder<IVolumeCommand>();
-                var granted = ImmutableArray.CreateBuilder<SegmentRef>();
-                foreach ((int g, int l) in state.LegsOn(c.Drive))
-                {
-                    ImmutableArray<DriveId> survivors = [.. state.Groups[g].Legs.Where((_, i) => i != l).Select(x => x.Segment.Drive)];
-                    var request = new PlanReplacement(survivors, c.Drive, state.Spec!.DriveClass, state.Spec.Spread);
-                    PlacementOutcome one = await AllocatePlan(await AskPlan(request).ConfigureAwait(false), state.Uid, [(g, l)]).ConfigureAwait(false);
-                    if (one.Refusal != null)
+                    _pendingUid = state.Uid;
+                    int added = state.Spec!.GroupsFor(c.SizeBytes, state.SegmentBytes) - state.Groups.Length;
+                    if (added == 0)
                     {
-                        _log.Warning("volume {0}: no replacement for group {1} leg {2} on lost drive {3}: {4}", _volume, g, l, c.Drive, ((VolumeCommandRefused)one.Refusal).Reason);
-                        continue;
+                        return new PlacementOutcome([new CommitGrow(_volume, c.SizeBytes, [])], [], null, []);
                     }
-                    LegInfo leg = one.Groups[0].Legs[0] with
-                    {
-                        State = LegState.Rebuilding,
-                        Rebuild = new RebuildProgress(RebuildKind.Full, 0, state.SegmentBytes, Now, Now),
-                    };
-                    commits.Add(new CommitReplaceLeg(_volume, g, l, leg));
-                    granted.Add(leg.Segment);
+                    var planned = await PlanAndAllocate(new PlanGroups(added, state.Spec.Legs, state.Spec.DriveClass, state.Spec.Spread), state.Uid, state.Groups.Length).ConfigureAwait(false);
+                    return planned.Refusal != null ? planned : planned with { Commits = [new CommitGrow(_volume, c.SizeBytes, planned.Groups)] };
                 }
-                return new PlacementOutcome(commits.ToImmutable(), [], null, granted.ToImmutable());
-            }
+            case DriveLost c:
+                {
+                    _pendingUid = state.Uid;
+                    var commits = ImmutableArray.CreateBuilder<IVolumeCommand>();
+                    var granted = ImmutableArray.CreateBuilder<SegmentRef>();
+                    foreach ((int g, int l) in state.LegsOn(c.Drive))
+                    {
+                        ImmutableArray<DriveId> survivors = [.. state.Groups[g].Legs.Where((_, i) => i != l).Select(x => x.Segment.Drive)];
+                        var request = new PlanReplacement(survivors, c.Drive, state.Spec!.DriveClass, state.Spec.Spread);
+                        PlacementOutcome one = await AllocatePlan(await AskPlan(request).ConfigureAwait(false), state.Uid, [(g, l)]).ConfigureAwait(false);
+                        if (one.Refusal != null)
+                        {
+                            _log.Warning("volume {0}: no replacement for group {1} leg {2} on lost drive {3}: {4}", _volume, g, l, c.Drive, ((VolumeCommandRefused)one.Refusal).Reason);
+                            continue;
+                        }
+                        LegInfo leg = one.Groups[0].Legs[0] with
+                        {
+                            State = LegState.Rebuilding,
+                            Rebuild = new RebuildProgress(RebuildKind.Full, 0, state.SegmentBytes, Now, Now),
+                        };
+                        commits.Add(new CommitReplaceLeg(_volume, g, l, leg));
+                        granted.Add(leg.Segment);
+                    }
+                    return new PlacementOutcome(commits.ToImmutable(), [], null, granted.ToImmutable());
+                }
             default:
                 throw new InvalidOperationException($"{command.GetType().Name} needs no placement");
         }
