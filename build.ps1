@@ -1,7 +1,7 @@
 #!/usr/bin/env pwsh
 # The one entry point: dotnet tool restore && dotnet pwsh ./build.ps1 <target>
 #   build   compile everything (warnings are errors)
-#   test    install what the tests need from the system (apt), build, check formatting, run every test project
+#   test    install what the tests need from the system (apt, PostgreSQL included), build, check formatting, run every test project
 #   run     the static-layout demo: two targets + a client exporting nbd://127.0.0.1:10809/demo
 #   bench   fio against shoal, shoal-mirror2, nbdkit and qemu-nbd; writes bench/results/latest.json and docs/benchmarks.md
 #   format  dotnet format (use 'format -Verify' to check only)

@@ -116,6 +116,24 @@ public sealed partial class VolumeEngine
                     LegFailure(sub, fenced, write);
                     return;
                 }
+                // The control plane fences first and answers after: one of our own control calls may have raised the
+                // epoch on the targets before its answer is installed here. Ask before concluding we were fenced out.
+                if (_control.Refresh(v.Layout) is { } newer && newer.VolumeId == v.Layout.VolumeId && newer.WriterId == v.Layout.WriterId)
+                {
+                    lock (_layoutGate)
+                    {
+                        if (newer.Epoch > _view.Layout.Epoch)
+                        {
+                            Install(newer);
+                        }
+                        v = _view;
+                    }
+                }
+                if (sub.Epoch < v.Layout.Epoch)
+                {
+                    Resend(sub, v, write);
+                    return;
+                }
                 _log($"volume {Name}: group {sub.Group} leg {sub.Leg} is fenced at a newer epoch than ours ({v.Layout.Epoch}): another writer owns the volume");
                 Fail(sub, EPERM);
                 return;

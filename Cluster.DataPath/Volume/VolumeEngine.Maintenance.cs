@@ -289,6 +289,18 @@ public sealed unsafe partial class VolumeEngine
             {
                 continue; // the layout moved under us: redo the region at the new epoch
             }
+            if (status is WireStatus.EpochAhead && attempt < _options.MaxAttempts)
+            {
+                // A leg's target missed the fence for our epoch (it was away when it was raised): push it again to
+                // both ends of the copy, as the I/O path does, then redo the region.
+                lock (_layoutGate)
+                {
+                    v = _view;
+                    Fence(v.Layout, group, source, v.Layout.Epoch);
+                    Fence(v.Layout, group, leg, v.Layout.Epoch);
+                }
+                continue;
+            }
             return status;
         }
     }

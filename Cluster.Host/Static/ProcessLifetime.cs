@@ -39,6 +39,9 @@ internal sealed class ProcessLifetime : IDisposable
 
     public void WaitForStop() => _stop.Wait();
 
+    /// <summary>Ends <see cref="WaitForStop"/> from inside the process (a node whose cluster downed it).</summary>
+    public void Stop() => _stop.Set();
+
     public static void WriteStats(string path, object counters)
     {
         using var process = Process.GetCurrentProcess();

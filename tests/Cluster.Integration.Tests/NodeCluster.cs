@@ -5,9 +5,10 @@ using Shoal.DataPath.Drives;
 namespace Shoal.Integration.Tests;
 
 /// <summary>
-/// Three real <c>shoal node</c> processes on loopback, converged (target and client roles), journaling to one
-/// PostgreSQL database, two file drives each. Node n1 creates the mirror:2 volume, attaches it and exports it over
-/// NBD; every node can be killed and restarted with the same arguments.
+/// Real <c>shoal node</c> processes on loopback journaling to one PostgreSQL database: n1–n3 are targets with two
+/// file drives each; the client that creates the mirror:2 volume, attaches it and exports it over NBD is either n1
+/// itself (converged) or a client-only n4. More client-only nodes (n5, …) can attach by force. Every node can be
+/// killed and restarted with the same arguments.
 /// </summary>
 internal sealed class NodeCluster : IDisposable
 {
@@ -17,31 +18,37 @@ internal sealed class NodeCluster : IDisposable
     public const string VolumeSize = "128MiB";
 
     private readonly string _journal;
-    private readonly int[] _akkaPorts = [Ports.Free(), Ports.Free(), Ports.Free()];
-    private readonly int[] _dataPorts = [Ports.Free(), Ports.Free(), Ports.Free()];
-    private readonly ShoalProcess?[] _nodes = new ShoalProcess?[3];
+    private const int MaxNodes = 6;
+    private readonly int[] _akkaPorts = [.. Enumerable.Range(0, MaxNodes).Select(_ => Ports.Free())];
+    private readonly int[] _dataPorts = [.. Enumerable.Range(0, MaxNodes).Select(_ => Ports.Free())];
+    private readonly int[] _nbdPorts = [.. Enumerable.Range(0, MaxNodes).Select(_ => Ports.Free())];
+    private readonly ShoalProcess?[] _nodes = new ShoalProcess?[MaxNodes];
+    private readonly HashSet<int> _forced = [];
     private readonly int _outAfterSeconds;
 
-    public NodeCluster(string journalConnection, int outAfterSeconds)
+    /// <param name="client">1: n1 is converged (target and client); 4: a client-only n4</param>
+    public NodeCluster(string journalConnection, int outAfterSeconds, int client = 1)
     {
         _journal = journalConnection;
         _outAfterSeconds = outAfterSeconds;
+        Client = client;
         Root = Directory.CreateTempSubdirectory("shoal-nodes-").FullName;
         KeyFile = Path.Combine(Root, "cluster.key");
         Shoal.DataPath.Wire.ClusterKey.LoadOrCreate(KeyFile);
-        NbdPort = Ports.Free();
-        NbdUri = $"nbd://127.0.0.1:{NbdPort}/{Volume}";
     }
+
+    /// <summary>The node that created and attached the volume.</summary>
+    public int Client { get; }
 
     public string Root { get; }
 
     public string KeyFile { get; }
 
-    public int NbdPort { get; }
+    public string NbdUri => UriOf(Client);
 
-    public string NbdUri { get; }
+    public string UriOf(int n) => $"nbd://127.0.0.1:{_nbdPorts[n - 1]}/{Volume}";
 
-    public string StatsFile => Path.Combine(Root, "n1.stats.json");
+    public string StatsFile(int n) => Path.Combine(Root, $"n{n}.stats.json");
 
     public ShoalProcess Node(int n) => _nodes[n - 1] ?? throw new InvalidOperationException($"n{n} is not running");
 
@@ -49,9 +56,15 @@ internal sealed class NodeCluster : IDisposable
 
     public void StartAll()
     {
-        // n2 and n3 first: n1 creates the volume, which needs their drives registered.
-        var starting = new[] { 1, 2, 3 }.Select(n => Task.Run(() => Start(n))).ToArray();
-        Task.WaitAll(starting);
+        int[] nodes = Client == 1 ? [1, 2, 3] : [1, 2, 3, Client];
+        Task.WaitAll([.. nodes.Select(n => Task.Run(() => Start(n)))]);
+    }
+
+    /// <summary>Starts another client-only node that attaches the volume by force, fencing the current writer out.</summary>
+    public void StartForcedClient(int n)
+    {
+        _forced.Add(n);
+        Start(n);
     }
 
     public void Start(int n)
@@ -60,14 +73,28 @@ internal sealed class NodeCluster : IDisposable
         {
             "node", "start", "--name", $"n{n}", "--data-dir", Path.Combine(Root, $"n{n}"), "--cluster-key-file", KeyFile,
             "--akka", $"127.0.0.1:{_akkaPorts[n - 1]}", "--seed", $"127.0.0.1:{_akkaPorts[0]}", "--seed", $"127.0.0.1:{_akkaPorts[1]}",
-            "--journal", "postgresql", "--journal-connection", _journal,
-            "--drive", DrivePath(n, 0) + "=256MiB", "--drive", DrivePath(n, 1) + "=256MiB", "--segment-size", SegmentSize,
-            "--data-listen", $"127.0.0.1:{_dataPorts[n - 1]}", "--out-after", _outAfterSeconds.ToString(CultureInfo.InvariantCulture),
-            "--sbr-stable-after", "5",
+            "--journal", "postgresql", "--journal-connection", _journal, "--segment-size", SegmentSize,
+            "--out-after", _outAfterSeconds.ToString(CultureInfo.InvariantCulture), "--sbr-stable-after", "5",
         };
-        if (n == 1)
+        bool target = n <= 3;
+        bool client = n == Client || _forced.Contains(n);
+        args.AddRange(["--roles", target && client ? "target,client" : target ? "target" : "client"]);
+        if (target)
         {
-            args.AddRange(["--volume", $"{Volume}=mirror:2:{VolumeSize}", "--attach", Volume, "--nbd-listen", $"127.0.0.1:{NbdPort}", "--stats-file", StatsFile]);
+            args.AddRange(["--drive", DrivePath(n, 0) + "=256MiB", "--drive", DrivePath(n, 1) + "=256MiB", "--data-listen", $"127.0.0.1:{_dataPorts[n - 1]}"]);
+        }
+        if (n == Client)
+        {
+            args.AddRange(["--volume", $"{Volume}=mirror:2:{VolumeSize}"]);
+        }
+        args.AddRange(["--stats-file", StatsFile(n)]);
+        if (client)
+        {
+            args.AddRange(["--attach", Volume, "--nbd-listen", $"127.0.0.1:{_nbdPorts[n - 1]}"]);
+        }
+        if (_forced.Contains(n))
+        {
+            args.Add("--force-attach");
         }
         _nodes[n - 1] = ShoalProcess.StartWith($"n{n}", args, "shoal node ready", TimeSpan.FromMinutes(3));
     }
@@ -79,10 +106,11 @@ internal sealed class NodeCluster : IDisposable
         _nodes[n - 1] = null;
     }
 
-    /// <summary>The attached volume as n1's engine holds it: epoch and legs as "node/drive/segment:State" per group.</summary>
-    public (ulong Epoch, string[][] Legs, long ResyncBytes) Volume1()
+    /// <summary>The attached volume as a client's engine holds it: epoch and legs as "node/drive/segment:State" per group.</summary>
+    public (ulong Epoch, string[][] Legs, long ResyncBytes) Volume1(int? client = null)
     {
-        JsonElement v = StaticCluster.Snapshot(Node(1), StatsFile).GetProperty("counters").GetProperty("volumes")[0];
+        int n = client ?? Client;
+        JsonElement v = StaticCluster.Snapshot(Node(n), StatsFile(n)).GetProperty("counters").GetProperty("volumes")[0];
         return (v.GetProperty("epoch").GetUInt64(),
             [.. v.GetProperty("legs").EnumerateArray().Select(g => g.EnumerateArray().Select(l => l.GetString()!).ToArray())],
             v.GetProperty("resyncBytes").GetInt64());
@@ -104,6 +132,12 @@ internal sealed class NodeCluster : IDisposable
         }
         return last;
     }
+
+    /// <summary>Requests the targets rejected (stale epoch, wrong writer, ...), summed over the running target nodes.</summary>
+    public long TargetRejections() => Enumerable.Range(1, 3).Where(n => _nodes[n - 1] != null)
+        .Sum(n => StaticCluster.Snapshot(Node(n), StatsFile(n)).GetProperty("counters").GetProperty("target").GetProperty("rejected").GetInt64());
+
+    public void Signal(int n, string signal) => Node(n).Signal(signal);
 
     /// <summary>Reads each leg's segment straight from the drive files and asserts the legs of every group are identical.</summary>
     public void AssertLegsIdentical(string[][] legs)
@@ -138,7 +172,7 @@ internal sealed class NodeCluster : IDisposable
 
     public void Dispose()
     {
-        for (int n = 3; n >= 1; n--)
+        for (int n = MaxNodes; n >= 1; n--)
         {
             _nodes[n - 1]?.Dispose();
         }
