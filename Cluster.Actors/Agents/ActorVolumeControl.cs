@@ -34,34 +34,8 @@ public sealed class ActorVolumeControl(
             var other => throw new InvalidOperationException($"volume {volume}: unexpected answer {other}"),
         };
 
-    public VolumeLayout LegFailed(VolumeLayout current, int group, int leg, WireStatus reason, ILegFencer fencer)
-    {
-        var command = new ReportLegFailed(volume, writer, group, leg, reason.ToString());
-        long deadline = Environment.TickCount64 + (long)LegFailureWait.TotalMilliseconds;
-        while (true)
-        {
-            try
-            {
-                switch (Ask(command))
-                {
-                    case VolumeStateReply r:
-                        return ToLayout(r.View);
-                    case VolumeCommandRefused r:
-                        log($"volume {volume}: leg failure of group {group} leg {leg} refused ({r.Code}): {r.Reason}");
-                        return current;
-                }
-            }
-            catch (Exception e) when (e is AskTimeoutException or TaskCanceledException)
-            {
-                if (Environment.TickCount64 > deadline)
-                {
-                    log($"volume {volume}: no answer to the leg failure of group {group} leg {leg} within {LegFailureWait.TotalSeconds:0} s; failing the I/O");
-                    return current;
-                }
-                log($"volume {volume}: the volume entity does not answer yet (leg failure of group {group} leg {leg}); writes wait");
-            }
-        }
-    }
+    public VolumeLayout LegFailed(VolumeLayout current, int group, int leg, WireStatus reason, ILegFencer fencer) =>
+        Answer(current, new ReportLegFailed(volume, writer, group, leg, reason.ToString()), LegFailureWait);
 
     public VolumeLayout LegReturned(VolumeLayout current, int group, int leg, ILegFencer fencer) =>
         Answer(current, new ReportLegReturned(volume, writer, group, leg));
@@ -90,25 +64,36 @@ public sealed class ActorVolumeControl(
         }
     }
 
-    /// <summary>The entity's new layout, or <paramref name="current"/> unchanged when it refused (the engine then fails the I/O or retries later).</summary>
-    private VolumeLayout Answer(VolumeLayout current, IVolumeCommand command)
+    /// <summary>
+    /// The entity's new layout, or <paramref name="current"/> unchanged when it refused (the engine then fails the I/O
+    /// or retries later). Without an answer it asks again until <paramref name="wait"/> has passed.
+    /// </summary>
+    private VolumeLayout Answer(VolumeLayout current, IVolumeCommand command, TimeSpan wait = default)
     {
-        try
+        long deadline = Environment.TickCount64 + (long)wait.TotalMilliseconds;
+        while (true)
         {
-            switch (Ask(command))
+            try
             {
-                case VolumeStateReply r:
-                    return ToLayout(r.View);
-                case VolumeCommandRefused r:
-                    log($"volume {volume}: {command.GetType().Name} refused ({r.Code}): {r.Reason}");
+                switch (Ask(command))
+                {
+                    case VolumeStateReply r:
+                        return ToLayout(r.View);
+                    case VolumeCommandRefused r:
+                        log($"volume {volume}: {command.GetType().Name} refused ({r.Code}): {r.Reason}");
+                        return current;
+                }
+            }
+            catch (Exception e) when (e is AskTimeoutException or TaskCanceledException or InvalidOperationException)
+            {
+                if (Environment.TickCount64 >= deadline)
+                {
+                    log($"volume {volume}: {command.GetType().Name} got no answer: {e.Message}");
                     return current;
+                }
+                log($"volume {volume}: the volume entity does not answer {command.GetType().Name} yet; waiting");
             }
         }
-        catch (Exception e) when (e is AskTimeoutException or TaskCanceledException or InvalidOperationException)
-        {
-            log($"volume {volume}: {command.GetType().Name} got no answer: {e.Message}");
-        }
-        return current;
     }
 
     private IVolumeReply Ask(IVolumeCommand command) => volumes.Ask<IVolumeReply>(command, timeout).GetAwaiter().GetResult();

@@ -9,7 +9,7 @@ namespace Shoal.Integration.Tests;
 /// never served even when it is the only leg left; a writer paused past downing and replaced by a forced attach
 /// elsewhere has its writes rejected by the targets, and what was acknowledged stays intact.
 /// </summary>
-public sealed class NodeFencingTests(PostgresServer postgres, ITestOutputHelper output) : IClassFixture<PostgresServer>
+public sealed class NodeFencingTests(ITestOutputHelper output)
 {
     private static readonly TimeSpan s_fioTimeout = TimeSpan.FromMinutes(4);
 
@@ -21,16 +21,27 @@ public sealed class NodeFencingTests(PostgresServer postgres, ITestOutputHelper 
 
     private static int NodeOf(string leg) => int.Parse(leg[1..2], System.Globalization.CultureInfo.InvariantCulture);
 
-    private void Run(NodeCluster cluster, Action<NodeCluster> body)
+    /// <summary>Runs <paramref name="body"/> on a fresh cluster with a fresh journal database of its own.</summary>
+    private void Run(Action<NodeCluster> body)
     {
+        var postgres = new PostgresServer();
+        postgres.InitializeAsync().GetAwaiter().GetResult();
         try
         {
-            body(cluster);
+            using var cluster = new NodeCluster(postgres.ConnectionString, outAfterSeconds: 600, client: 4);
+            try
+            {
+                body(cluster);
+            }
+            catch
+            {
+                output.WriteLine(cluster.Logs());
+                throw;
+            }
         }
-        catch
+        finally
         {
-            output.WriteLine(cluster.Logs());
-            throw;
+            postgres.DisposeAsync().GetAwaiter().GetResult();
         }
     }
 
@@ -38,8 +49,7 @@ public sealed class NodeFencingTests(PostgresServer postgres, ITestOutputHelper 
     public void A_stale_leg_alone_is_never_served_and_resyncs_once_the_in_sync_leg_returns()
     {
         Tool.Require("fio");
-        using var cluster = new NodeCluster(postgres.ConnectionString, outAfterSeconds: 600, client: 4);
-        Run(cluster, c =>
+        Run(c =>
         {
             c.StartAll();
             (_, string[][] legs, _) = c.Volume1();
@@ -76,8 +86,7 @@ public sealed class NodeFencingTests(PostgresServer postgres, ITestOutputHelper 
     public void A_writer_paused_past_downing_is_fenced_out_by_a_forced_attach_and_acknowledged_data_stays()
     {
         Tool.Require("fio");
-        using var cluster = new NodeCluster(postgres.ConnectionString, outAfterSeconds: 600, client: 4);
-        Run(cluster, c =>
+        Run(c =>
         {
             c.StartAll();
             Fio("fill", Tool.FioVerify(c.NbdUri, "write", "128m", "1m", 4, name: "fill"));

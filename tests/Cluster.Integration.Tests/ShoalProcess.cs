@@ -64,9 +64,10 @@ internal sealed class ShoalProcess : IDisposable
         {
             if (process.HasExited || Environment.TickCount64 > deadline)
             {
+                string why = process.HasExited ? "exited " + process.ExitCode : "timeout";
                 string output = string.Join("\n", shoal._lines);
                 shoal.Dispose();
-                throw new InvalidOperationException($"{label} did not become ready ({(process.HasExited ? "exited " + process.ExitCode : "timeout")}):\n{output}");
+                throw new InvalidOperationException($"{label} did not become ready ({why}):\n{output}");
             }
         }
         return shoal;
