@@ -1,0 +1,23 @@
+namespace Shoal.Actors.Tests.Simulation;
+
+/// <summary>
+/// Bugs planted on purpose in the simulated client and targets (never in the product's state), to prove the checker
+/// catches what it claims to. <see cref="None"/> in every real run.
+/// </summary>
+[Flags]
+public enum SimBug
+{
+    None = 0,
+
+    /// <summary>The client acknowledges a write once the surviving legs have it, without waiting for the entity's answer to its leg-failure report.</summary>
+    ClientAcksBeforeLegFailedAnswer = 1,
+
+    /// <summary>Targets accept writes whatever their epoch and writer (no fence check).</summary>
+    TargetIgnoresFences = 2,
+
+    /// <summary>The client reports a returning leg resynced without copying anything.</summary>
+    ClientSkipsResyncCopy = 4,
+
+    /// <summary>The client reads from any active leg, rebuilding ones included.</summary>
+    ClientReadsRebuildingLegs = 8,
+}

@@ -1,0 +1,48 @@
+namespace Shoal.Actors.Tests.Simulation;
+
+/// <summary>What one run did: its shape, the faults it injected, the I/O it checked, and a fingerprint of its whole trace.</summary>
+internal sealed record SimReport(
+    int Seed,
+    string Geometry,
+    string Plan,
+    long Steps,
+    long VirtualMs,
+    long WritesIssued,
+    long WritesAcked,
+    long WritesFailed,
+    long ReadsChecked,
+    long ReadsFailed,
+    long Partitions,
+    long EntityCrashes,
+    long ClientCrashes,
+    long TargetCrashes,
+    long MessagesSent,
+    long MessagesLost,
+    long MessagesDuplicated,
+    long IoErrorsInjected,
+    long LegFailuresSeen,
+    long FenceRounds,
+    long UnfenceableLegs,
+    long FencePushes,
+    long ResyncsDone,
+    long RegionsCopied,
+    long Reconciles,
+    long IntentClears,
+    long SessionRestarts,
+    long ZombieWritesSent,
+    long ZombieWritesLanded,
+    ulong FinalEpoch,
+    ulong Fingerprint)
+{
+    public long Faults => Partitions + EntityCrashes + ClientCrashes + TargetCrashes + MessagesLost + MessagesDuplicated + IoErrorsInjected;
+
+    public override string ToString() =>
+        $"seed {Seed}: {Steps} steps, {VirtualMs} ms virtual; {Geometry}{Environment.NewLine}"
+        + $"  plan: {Plan}{Environment.NewLine}"
+        + $"  faults: {Partitions} partitions, crashes entity {EntityCrashes} client {ClientCrashes} targets {TargetCrashes}, "
+        + $"{MessagesLost}/{MessagesSent} messages lost, {MessagesDuplicated} duplicated, {IoErrorsInjected} I/O errors{Environment.NewLine}"
+        + $"  I/O: {WritesIssued} writes ({WritesAcked} acknowledged, {WritesFailed} failed), {ReadsChecked} reads checked ({ReadsFailed} failed){Environment.NewLine}"
+        + $"  recovery: {LegFailuresSeen} leg failures, {FenceRounds} fence rounds, {UnfenceableLegs} unfenceable legs, {FencePushes} fence pushes, "
+        + $"{ResyncsDone} resyncs ({RegionsCopied} regions copied), {Reconciles} reconciles, {IntentClears} intent clears, {SessionRestarts} client sessions restarted{Environment.NewLine}"
+        + $"  zombie: {ZombieWritesSent} writes sent, {ZombieWritesLanded} landed (on out-of-sync legs only); final epoch {FinalEpoch}; fingerprint {Fingerprint:x16}";
+}

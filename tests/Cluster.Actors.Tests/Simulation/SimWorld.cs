@@ -1,0 +1,264 @@
+using System.Collections.Immutable;
+using Shoal.Actors.Placement;
+using Shoal.Actors.Protocol;
+using Shoal.Actors.Volumes;
+using Shoal.DataPath.Volume;
+
+namespace Shoal.Actors.Tests.Simulation;
+
+/// <summary>
+/// One simulated cluster: the volume entity, the client, the zombie writer and the targets on one network, with the
+/// checker watching. Everything is drawn from the seed: the volume's shape, the fault plan, every delay and fault.
+/// A run has three phases: faults for <see cref="SimOptions.ChaosSteps"/> steps; heal and settle (every leg back in
+/// sync, nothing in flight); a final write and read of every block. <see cref="Run"/> returns the report or throws
+/// a <see cref="SimulationFailure"/>.
+/// </summary>
+internal sealed class SimWorld
+{
+    /// <summary>Steps between two full sweeps of the in-sync legs by the checker.</summary>
+    public const int CheckEverySteps = 64;
+
+    private readonly Dictionary<NodeId, int> _targetIds = [];
+    private readonly SimSegment[,] _segments;
+    private readonly SimTarget[,] _legTargets;
+    private readonly List<SimProcess> _processes = [];
+    private long _requestIds;
+    private ulong _writerIds = 100;
+
+    public SimWorld(SimOptions options)
+    {
+        if (options.ChaosSteps is < 0 or > SimOptions.MaxChaosSteps)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), $"chaos steps must be 0..{SimOptions.MaxChaosSteps}");
+        }
+        Options = options;
+        Sim = new Simulator(options);
+        Geometry = SimGeometry.Draw(Sim);
+        Plan = SimFaultPlan.Draw(Sim);
+        Network = new SimNetwork(Sim, 3 + Geometry.TargetCount);
+        var volume = new VolumeName("sim");
+        Checker = new SimChecker(this, volume, Geometry.BlockCount);
+
+        // Lay the legs out: group g's leg l on target (g + l) mod targets, each target's segments numbered as they come.
+        _segments = new SimSegment[Geometry.GroupCount, Geometry.LegCount];
+        _legTargets = new SimTarget[Geometry.GroupCount, Geometry.LegCount];
+        var segmentsOf = new List<SimSegment>[Geometry.TargetCount];
+        var groups = ImmutableArray.CreateBuilder<GroupInfo>();
+        for (int t = 0; t < Geometry.TargetCount; t++)
+        {
+            segmentsOf[t] = [];
+        }
+        for (int g = 0; g < Geometry.GroupCount; g++)
+        {
+            var legs = ImmutableArray.CreateBuilder<LegInfo>();
+            for (int l = 0; l < Geometry.LegCount; l++)
+            {
+                int t = Geometry.TargetOf(g, l);
+                var segment = new SimSegment(g, l, Geometry.BlocksPerGroup);
+                _segments[g, l] = segment;
+                var drive = new DriveId(new Guid(t + 1, 0, 0, [0, 0, 0, 0, 0, 0, 0, 0]));
+                legs.Add(new LegInfo(new SegmentRef(drive, (uint)segmentsOf[t].Count), new NodeId($"t{t}"), 0, LegState.InSync, null));
+                segmentsOf[t].Add(segment);
+            }
+            groups.Add(new GroupInfo(legs.ToImmutable()));
+        }
+        var targets = new List<SimTarget>();
+        for (int t = 0; t < Geometry.TargetCount; t++)
+        {
+            var target = new SimTarget(this, 3 + t, $"t{t}", [.. segmentsOf[t]]);
+            targets.Add(target);
+            _targetIds[new NodeId(target.Name)] = target.Id;
+        }
+        Targets = targets;
+        for (int g = 0; g < Geometry.GroupCount; g++)
+        {
+            for (int l = 0; l < Geometry.LegCount; l++)
+            {
+                _legTargets[g, l] = targets[Geometry.TargetOf(g, l)];
+            }
+        }
+
+        // The past: the volume was created, and a writer attached that will be forced out and turn zombie.
+        var journal = new List<IVolumeEvent>();
+        VolumeState state = VolumeState.Empty(volume);
+        var spec = new VolumeSpec(LayoutKind.Mirror, Geometry.GroupCount * SimGeometry.SegmentBytes, Geometry.LegCount, 1, 128 * 1024, "ssd", FailureDomainLevel.Node);
+        state = SetupDecide(state, journal, new CommitCreate(volume, new VolumeUid(0x5100a1), spec, SimGeometry.SegmentBytes, Geometry.RegionBytes, groups.ToImmutable()));
+        var zombieWriter = new WriterId(NextWriterId());
+        state = SetupDecide(state, journal, new AttachVolume(volume, new NodeId("zombie"), zombieWriter, AttachMode.ReadWrite, Force: false));
+        for (int g = 0; g < Geometry.GroupCount; g++)
+        {
+            for (int l = 0; l < Geometry.LegCount; l++)
+            {
+                _legTargets[g, l].FenceAtSetup(state.Groups[g].Legs[l].Segment.Segment, state.Uid.Value, (uint)l, state.Epoch, zombieWriter.Value);
+            }
+        }
+
+        Entity = new SimEntity(this, 0, "entity", volume, journal);
+        Client = new SimClient(this, 1, "client", volume);
+        Zombie = new SimZombie(this, 2, "zombie", state.View());
+        _processes.AddRange([Entity, Client, Zombie]);
+        _processes.AddRange(targets);
+        foreach (SimProcess process in _processes)
+        {
+            Network.Register(process);
+        }
+        Faults = new SimFaults(this, Plan);
+    }
+
+    public SimOptions Options { get; }
+
+    public Simulator Sim { get; }
+
+    public SimGeometry Geometry { get; }
+
+    public SimFaultPlan Plan { get; }
+
+    public SimNetwork Network { get; }
+
+    public SimChecker Checker { get; }
+
+    public SimFaults Faults { get; }
+
+    public SimEntity Entity { get; }
+
+    public SimClient Client { get; }
+
+    public SimZombie Zombie { get; }
+
+    public IReadOnlyList<SimTarget> Targets { get; }
+
+    public IReadOnlyList<SimProcess> Processes => _processes;
+
+    /// <summary>Runs one seed to the end; throws <see cref="SimulationFailure"/> on the first broken check.</summary>
+    public static SimReport Execute(SimOptions options, Action<string>? traceSink = null)
+    {
+        var world = new SimWorld(options);
+        world.Sim.Trace.Sink = traceSink;
+        return world.Run();
+    }
+
+    public long NextRequestId() => ++_requestIds;
+
+    public ulong NextWriterId() => ++_writerIds;
+
+    public int ProcessOf(NodeId target) => _targetIds[target];
+
+    public SimSegment SegmentOf(int group, int leg) => _segments[group, leg];
+
+    public SimTarget TargetOf(int group, int leg) => _legTargets[group, leg];
+
+    /// <summary>The client's first attach was answered: every in-sync leg is fenced past the zombie's epoch.</summary>
+    public void OnClientAttached() => Zombie.Activate();
+
+    public SimReport Run()
+    {
+        Sim.Log($"seed {Options.Seed}: {Geometry}; {Plan}");
+        Faults.Start();
+        Client.Start();
+        RunUntil(() => Sim.Step >= Options.ChaosSteps, "fault phase");
+
+        Faults.Heal();
+        Client.Mode = SimClientMode.Off;
+        RunUntil(Settled, "settling after healing");
+        Checker.CheckConverged();
+
+        long writesFailed = Client.WritesFailed;
+        long readsFailed = Client.ReadsFailed;
+        Client.StartSweep(SimClientMode.SweepWrite);
+        RunUntil(() => Client.SweepStarted && Settled(), "final write sweep");
+        Client.StartSweep(SimClientMode.SweepRead);
+        RunUntil(() => Client.SweepStarted && Settled(), "final read sweep");
+        if (Client.WritesFailed != writesFailed || Client.ReadsFailed != readsFailed)
+        {
+            throw Sim.Failure("liveness", $"{Client.WritesFailed - writesFailed} writes and {Client.ReadsFailed - readsFailed} reads failed after healing");
+        }
+        Checker.CheckExact();
+        return Report();
+    }
+
+    private VolumeState SetupDecide(VolumeState state, List<IVolumeEvent> journal, IVolumeCommand command)
+    {
+        Decision<IVolumeEvent, IVolumeReply> decision = state.Decide(command, DateTimeOffset.UnixEpoch);
+        if (decision.Reply is not VolumeStateReply)
+        {
+            throw new InvalidOperationException($"setup command {command.GetType().Name} refused: {decision.Reply}");
+        }
+        foreach (IVolumeEvent e in decision.Events)
+        {
+            state = state.Apply(e);
+        }
+        journal.AddRange(decision.Events);
+        Checker.OnJournal(decision.Events, state);
+        return state;
+    }
+
+    /// <summary>Everything healthy and quiet: the client attached and idle, the entity idle, every leg in sync in the journal and in the client's layout.</summary>
+    private bool Settled()
+    {
+        VolumeState journal = Checker.Journal;
+        return Client.Ready && Client.Idle && Client.View is { } view && AllInSync(view.Groups)
+            && Entity.Up && Entity.Idle && AllInSync(journal.Groups)
+            && journal.Epoch == view.Epoch && journal.Writer == Client.Writer;
+    }
+
+    private static bool AllInSync(ImmutableArray<GroupInfo> groups) => groups.All(g => g.InSyncCount == g.Legs.Length);
+
+    private void RunUntil(Func<bool> done, string phase)
+    {
+        while (!done())
+        {
+            if (Sim.Step >= Options.MaxSteps)
+            {
+                throw Sim.Failure("liveness", $"{phase} not done after {Sim.Step} steps: {Status()}");
+            }
+            if (!Sim.RunNext())
+            {
+                throw Sim.Failure("liveness", $"{phase}: nothing left to run");
+            }
+            if (Sim.Step % CheckEverySteps == 0)
+            {
+                Checker.CheckInSyncLegs();
+            }
+        }
+    }
+
+    private string Status()
+    {
+        VolumeView? view = Client.View;
+        return $"client {(Client.Ready ? "ready" : "not ready")}{(Client.Idle ? " idle" : " busy")} writer w{Client.Writer.Value} "
+            + $"layout {(view == null ? "none" : SimText.View(view))}; journal {SimText.View(Checker.Journal.View())}; entity {(Entity.Up ? Entity.Idle ? "idle" : "busy" : "down")}";
+    }
+
+    private SimReport Report() => new(
+        Options.Seed,
+        Geometry.ToString(),
+        Plan.ToString(),
+        Sim.Step,
+        Sim.NowMs,
+        Checker.WritesIssued,
+        Checker.WritesAcked,
+        Checker.WritesFailed,
+        Checker.ReadsChecked,
+        Client.ReadsFailed,
+        Faults.Partitions,
+        Faults.EntityCrashes,
+        Faults.ClientCrashes,
+        Faults.TargetCrashes,
+        Network.Sent,
+        Network.Lost,
+        Network.Duplicated,
+        Targets.Sum(t => t.IoErrorsInjected),
+        Client.LegFailuresSeen,
+        Entity.FenceRounds,
+        Entity.UnfenceableLegs,
+        Client.FencePushes,
+        Client.ResyncsDone,
+        Client.RegionsCopied,
+        Client.Reconciles,
+        Client.IntentClears,
+        Client.Reboots,
+        Zombie.WritesSent,
+        Checker.ZombieWritesLanded,
+        Checker.Journal.Epoch,
+        Sim.Trace.Fingerprint);
+}
