@@ -20,4 +20,16 @@ public enum SimBug
 
     /// <summary>The client reads from any active leg, rebuilding ones included.</summary>
     ClientReadsRebuildingLegs = 8,
+
+    /// <summary>
+    /// The simulated entity actor (not <c>VolumeState</c>) answers with the new layout when the state refused to let a
+    /// group's last in-sync leg go as unfenceable, instead of retrying the fence and answering Busy.
+    /// </summary>
+    EntityAnswersWithUnfencedLegs = 16,
+
+    /// <summary>
+    /// The client never reconciles: regions a crashed session (or a failed write) may have left different on the
+    /// in-sync legs are only marked clean, which is what the data path's <c>VolumeEngine</c> does today after an attach.
+    /// </summary>
+    ClientSkipsReconcile = 32,
 }

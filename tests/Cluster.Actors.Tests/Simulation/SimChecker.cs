@@ -12,7 +12,9 @@ namespace Shoal.Actors.Tests.Simulation;
 /// <list type="bullet">
 /// <item><c>read</c>: a read returns the last acknowledged value of its block, or a value written after it whose write
 /// never completed (in flight, failed, or lost with a crash); never an older acknowledged value, a zombie's, or one
-/// nobody wrote.</item>
+/// nobody wrote; and reads of a block never go back: once a read returned a value, later reads return it or a newer
+/// one (one operation per block at a time, so no read overlaps a write; a region whose in-sync legs may disagree is
+/// reconciled before anyone reads it).</item>
 /// <item><c>ack</c>: when a write is acknowledged every leg in sync in the journal holds it.</item>
 /// <item><c>lost-write</c> (after every journal append and every few steps): every leg in sync in the journal holds, in
 /// every block, a value a read could return.</item>
@@ -30,6 +32,7 @@ internal sealed class SimChecker
     private readonly SimWorld _world;
     private readonly long[] _lastAcked;
     private readonly long[] _lastIssued;
+    private readonly long[] _readFloor;
     private readonly List<long>[] _unresolved;
     private readonly Dictionary<ulong, ImmutableArray<GroupInfo>> _layoutAt = [];
     private readonly Dictionary<ulong, WriterId> _writerAt = [];
@@ -41,6 +44,7 @@ internal sealed class SimChecker
         _world = world;
         _lastAcked = new long[blockCount];
         _lastIssued = new long[blockCount];
+        _readFloor = new long[blockCount];
         _unresolved = new List<long>[blockCount];
         for (int b = 0; b < blockCount; b++)
         {
@@ -86,6 +90,7 @@ internal sealed class SimChecker
         }
         WritesAcked++;
         _lastAcked[block] = value;
+        _readFloor[block] = value;
         _unresolved[block].RemoveAll(v => v <= value);
         int g = _world.Geometry.GroupOf(block);
         int offset = _world.Geometry.OffsetOf(block);
@@ -108,6 +113,11 @@ internal sealed class SimChecker
         {
             throw Fail("read", $"b{block} read {value}: {Explain(block, value)}");
         }
+        if (value < _readFloor[block])
+        {
+            throw Fail("read", $"b{block} read {value} after a read returned {_readFloor[block]} with no write in between (legs in sync disagree); {Explain(block, value)}");
+        }
+        _readFloor[block] = value;
     }
 
     public void OnJournal(ImmutableArray<IVolumeEvent> events, VolumeState entity)
@@ -254,9 +264,11 @@ internal sealed class SimChecker
     {
         string why = value switch
         {
-            < 0 => "a value of the force-detached writer",
-            _ when value < _lastAcked[block] => "an older acknowledged value (the acknowledged write was lost)",
+            < 0 => "a value of a force-detached writer",
+            _ when value == _lastAcked[block] => "the last acknowledged value",
+            _ when value < _lastAcked[block] => "older than the last acknowledged value (that write was lost)",
             _ when value > _lastIssued[block] => "a value never written",
+            _ when _unresolved[block].Contains(value) => "a write that has not completed",
             _ => "a write that never completed, overtaken by a later acknowledged one",
         };
         return $"{why}; last acknowledged {_lastAcked[block]}, open writes [{string.Join(",", _unresolved[block])}], last issued {_lastIssued[block]}";

@@ -11,8 +11,12 @@ internal sealed partial class SimClient
     public const int MaxSubAttempts = 6;
     public const double WriteShare = 0.55;
 
+    /// <summary>Chance that a completed read is followed by another read of the same block (as a verifying reader does).</summary>
+    public const double RereadChance = 0.4;
+
     private readonly Dictionary<int, AppOp> _ops = [];
     private int _sweepCursor;
+    private int _reread = -1;
 
     private enum Sub
     {
@@ -51,7 +55,7 @@ internal sealed partial class SimClient
     private void AppTick()
     {
         After(Sim.Between(1, 4), AppTick);
-        if (!_ready || _ops.Count >= MaxAppInflight)
+        if (!_ready || _detaching || _ops.Count >= MaxAppInflight)
         {
             return;
         }
@@ -59,6 +63,12 @@ internal sealed partial class SimClient
         {
             case SimClientMode.Random:
                 {
+                    if (_reread >= 0 && Free(_reread))
+                    {
+                        Start(_reread, write: false);
+                        _reread = -1;
+                        return;
+                    }
                     int block = Sim.Random.Next(World.Geometry.BlockCount);
                     if (Free(block))
                     {
@@ -217,7 +227,7 @@ internal sealed partial class SimClient
         else
         {
             // The target is ahead of us: the entity moved on (or gave the volume to someone else) without telling us.
-            Refresh(() =>
+            Refresh(sentEpoch, () =>
             {
                 if (op.Finished)
                 {
@@ -345,6 +355,7 @@ internal sealed partial class SimClient
             return;
         }
         ReadsDone++;
+        _reread = Sim.Chance(RereadChance) ? op.Block : -1;
         Sim.Log($"{Name} read b{op.Block} -> {value}");
         World.Checker.OnRead(op.Block, value.Value);
     }

@@ -35,7 +35,7 @@ internal sealed partial class SimClient
     private void Maintain()
     {
         After(ReprobeIntervalMs, Maintain);
-        if (!_ready || _maintaining)
+        if (!_ready || _maintaining || _detaching)
         {
             return;
         }
@@ -68,7 +68,7 @@ internal sealed partial class SimClient
         }
         if (Sim.NowMs - _lastControlMs >= LeaseRefreshMs)
         {
-            Refresh(done);
+            Refresh(_view!.Epoch, done);
             return;
         }
         done();
@@ -79,6 +79,15 @@ internal sealed partial class SimClient
     {
         Reconciles++;
         ulong mask = _regions[group].UnreconciledMask;
+        if ((World.Options.Bugs & SimBug.ClientSkipsReconcile) != 0)
+        {
+            for (int r = 0; r < _regions[group].Count; r++)
+            {
+                _regions[group].MarkReconciled(r);
+            }
+            done();
+            return;
+        }
         Sim.Log($"{Name} reconcile g{group} regions {mask:x}");
         CopyRegions(group, rebuildingLeg: -1, mask, region => _regions[group].MarkReconciled(region), _ => done());
     }
@@ -359,7 +368,7 @@ internal sealed partial class SimClient
             }
             else
             {
-                Refresh(() =>
+                Refresh(epoch, () =>
                 {
                     if (_view!.Epoch > epoch)
                     {

@@ -21,6 +21,7 @@ internal sealed partial class SimClient : SimProcess
     public const long ControlRetryMs = 50;
     public const long AttachRetryMs = 100;
     public const int MaxTargetCalls = 1024;
+    public const long DetachPollMs = 5;
 
     private readonly VolumeName _volume;
     private readonly NodeId _node;
@@ -32,6 +33,7 @@ internal sealed partial class SimClient : SimProcess
     private WriterId _writer;
     private VolumeView? _view;
     private bool _ready;
+    private bool _detaching;
     private SimRegionTable[] _regions = [];
 
     public SimClient(SimWorld world, int id, string name, VolumeName volume)
@@ -57,6 +59,10 @@ internal sealed partial class SimClient : SimProcess
     public long Attaches { get; private set; }
 
     public long Reboots { get; private set; }
+
+    public long Detaches { get; private set; }
+
+    public long Handovers { get; private set; }
 
     public long ControlCalls { get; private set; }
 
@@ -97,6 +103,8 @@ internal sealed partial class SimClient : SimProcess
         _view = null;
         _ready = false;
         _maintaining = false;
+        _detaching = false;
+        _reread = -1;
         _regions = [];
     }
 
@@ -194,6 +202,42 @@ internal sealed partial class SimClient : SimProcess
         }
         _view = view;
         return true;
+    }
+
+    /// <summary>An orderly detach: no new I/O, wait for what is in flight, detach, start a new session.</summary>
+    public void PlannedDetach()
+    {
+        if (!_ready || _detaching)
+        {
+            return;
+        }
+        _detaching = true;
+        Detaches++;
+        Sim.Log($"{Name} detaching (planned)");
+        DrainThenDetach();
+    }
+
+    /// <summary>Split brain: this session lives on as the zombie (same writer id, epoch and legs) while the client attaches anew.</summary>
+    public void Handover()
+    {
+        if (!_ready || _view == null)
+        {
+            return;
+        }
+        Handovers++;
+        World.Zombie.Rearm(_view);
+        Reboot("handover: the old session lives on as the zombie");
+    }
+
+    private void DrainThenDetach()
+    {
+        if (_ops.Count > 0 || _maintaining)
+        {
+            After(DetachPollMs, DrainThenDetach);
+            return;
+        }
+        // The answer names no writer (or the call gives up): either way this session ends here.
+        Control(() => new DetachVolume(_volume, _writer), _ => Reboot("detached"));
     }
 
     private LegInfo Leg(int group, int leg) => _view!.Groups[group].Legs[leg];
@@ -323,8 +367,9 @@ internal sealed partial class SimClient : SimProcess
         PumpControl();
     }
 
-    /// <summary>Asks for the current layout (after a target said our epoch is not its epoch).</summary>
-    private void Refresh(Action done) => Control(() => new GetVolume(_volume), _ => done());
+    /// <summary>Asks for the current layout, unless one newer than <paramref name="seenEpoch"/> came in meanwhile.</summary>
+    private void Refresh(ulong seenEpoch, Action done) =>
+        Control(() => _view!.Epoch > seenEpoch ? null : new GetVolume(_volume), _ => done());
 
     /// <summary>Reports a failing leg unless it is already out of the layout, then continues whatever the answer.</summary>
     private void ReportLegFailed(int group, int leg, string reason, Action done)

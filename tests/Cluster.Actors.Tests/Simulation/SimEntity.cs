@@ -281,7 +281,11 @@ internal sealed class SimEntity : SimProcess
         ImmutableArray<IVolumeEvent> decided = events.ToImmutable();
         Persist(decided, () =>
         {
-            if (decided.IsEmpty)
+            if (decided.IsEmpty && (World.Options.Bugs & SimBug.EntityAnswersWithUnfencedLegs) != 0)
+            {
+                Finish(new VolumeStateReply(_state.View()));
+            }
+            else if (decided.IsEmpty)
             {
                 // Only a last in-sync leg is out of reach: it stays in sync, so try it again before answering.
                 After(FenceRetryMs, () => EnsureFenced(round.Number + 1));

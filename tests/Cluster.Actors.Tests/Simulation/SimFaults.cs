@@ -1,7 +1,8 @@
 namespace Shoal.Actors.Tests.Simulation;
 
 /// <summary>
-/// Injects the plan's partitions and crashes on their own timers (message loss, duplication, delay and I/O errors are
+/// Injects the plan's partitions, crashes and client session changes (crash, orderly detach, or a handover that
+/// leaves the old session running as the zombie) on their own timers (message loss, duplication, delay and I/O errors are
 /// the network's and targets' per-message draws) until <see cref="Heal"/>, which restores every link and process and
 /// calms the network for good.
 /// </summary>
@@ -12,6 +13,12 @@ internal sealed class SimFaults
 
     /// <summary>Chance that the run opens with the entity cut off from one target (legs unfenceable at the first attach).</summary>
     public const double OpeningPartitionChance = 0.25;
+
+    /// <summary>Share of client session changes that are an orderly detach and re-attach.</summary>
+    public const double PlannedDetachShare = 0.25;
+
+    /// <summary>Share of client session changes that are a split brain: the session lives on as the zombie.</summary>
+    public const double HandoverShare = 0.5;
 
     private readonly SimWorld _world;
     private readonly SimFaultPlan _plan;
@@ -50,6 +57,10 @@ internal sealed class SimFaults
         if (_plan.CrashEveryMs > 0)
         {
             Sim.At(Sim.Between(0, _plan.CrashEveryMs), CrashTick);
+        }
+        if (_plan.SessionEveryMs > 0)
+        {
+            Sim.At(Sim.Between(0, _plan.SessionEveryMs), SessionTick);
         }
     }
 
@@ -157,7 +168,34 @@ internal sealed class SimFaults
         {
             return;
         }
-        SimProcess victim = Sim.Pick(candidates);
+        CrashFor(Sim.Pick(candidates));
+    }
+
+    private void SessionTick()
+    {
+        if (_healed)
+        {
+            return;
+        }
+        Sim.At(Sim.Between(_plan.SessionEveryMs / 2, _plan.SessionEveryMs * 3 / 2), SessionTick);
+        SimClient client = _world.Client;
+        double draw = Sim.Random.NextDouble();
+        if (draw < PlannedDetachShare)
+        {
+            client.PlannedDetach();
+        }
+        else if (draw < PlannedDetachShare + HandoverShare)
+        {
+            client.Handover();
+        }
+        else if (client.Up && _world.Processes.Count(p => !p.Up) < MaxDown)
+        {
+            CrashFor(client);
+        }
+    }
+
+    private void CrashFor(SimProcess victim)
+    {
         switch (victim)
         {
             case SimEntity:

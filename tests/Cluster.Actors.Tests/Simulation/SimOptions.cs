@@ -4,7 +4,7 @@ namespace Shoal.Actors.Tests.Simulation;
 internal sealed record SimOptions(int Seed, long ChaosSteps, SimBug Bugs = SimBug.None)
 {
     /// <summary>Fault-phase steps of a CI seed (one step is one delivered message or fired timer).</summary>
-    public const long DefaultChaosSteps = 25_000;
+    public const long DefaultChaosSteps = 40_000;
 
     /// <summary>Steps allowed after the fault phase for healing, quiescing and the final sweep; running out is a liveness failure.</summary>
     public const long MaxSettleSteps = 400_000;

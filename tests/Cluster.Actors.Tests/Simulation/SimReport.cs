@@ -29,8 +29,11 @@ internal sealed record SimReport(
     long Reconciles,
     long IntentClears,
     long SessionRestarts,
+    long PlannedDetaches,
+    long Handovers,
     long ZombieWritesSent,
     long ZombieWritesLanded,
+    long ZombieCommandsRefused,
     ulong FinalEpoch,
     ulong Fingerprint)
 {
@@ -43,6 +46,6 @@ internal sealed record SimReport(
         + $"{MessagesLost}/{MessagesSent} messages lost, {MessagesDuplicated} duplicated, {IoErrorsInjected} I/O errors{Environment.NewLine}"
         + $"  I/O: {WritesIssued} writes ({WritesAcked} acknowledged, {WritesFailed} failed), {ReadsChecked} reads checked ({ReadsFailed} failed){Environment.NewLine}"
         + $"  recovery: {LegFailuresSeen} leg failures, {FenceRounds} fence rounds, {UnfenceableLegs} unfenceable legs, {FencePushes} fence pushes, "
-        + $"{ResyncsDone} resyncs ({RegionsCopied} regions copied), {Reconciles} reconciles, {IntentClears} intent clears, {SessionRestarts} client sessions restarted{Environment.NewLine}"
-        + $"  zombie: {ZombieWritesSent} writes sent, {ZombieWritesLanded} landed (on out-of-sync legs only); final epoch {FinalEpoch}; fingerprint {Fingerprint:x16}";
+        + $"{ResyncsDone} resyncs ({RegionsCopied} regions copied), {Reconciles} reconciles, {IntentClears} intent clears, {SessionRestarts} client sessions restarted ({PlannedDetaches} planned detaches, {Handovers} handovers to the zombie){Environment.NewLine}"
+        + $"  zombie: {ZombieWritesSent} writes sent, {ZombieWritesLanded} landed (on out-of-sync legs only), {ZombieCommandsRefused} commands refused; final epoch {FinalEpoch}; fingerprint {Fingerprint:x16}";
 }

@@ -257,8 +257,11 @@ internal sealed class SimWorld
         Client.Reconciles,
         Client.IntentClears,
         Client.Reboots,
+        Client.Detaches,
+        Client.Handovers,
         Zombie.WritesSent,
         Checker.ZombieWritesLanded,
+        Zombie.CommandsRefused,
         Checker.Journal.Epoch,
         Sim.Trace.Fingerprint);
 }
