@@ -16,6 +16,7 @@ public sealed class PlantedBugTests(ITestOutputHelper output)
         SimBug.ClientReadsRebuildingLegs,
         SimBug.EntityAnswersWithUnfencedLegs,
         SimBug.ClientSkipsReconcile,
+        SimBug.ClientCopiesWithoutIntent,
     ];
 
     [Theory]

@@ -32,4 +32,10 @@ public enum SimBug
     /// in-sync legs are only marked clean, which is what the data path's <c>VolumeEngine</c> does today after an attach.
     /// </summary>
     ClientSkipsReconcile = 32,
+
+    /// <summary>
+    /// Resync and reconcile copies do not set the destination's intent bits, as the data path's <c>VolumeEngine</c>
+    /// copies with <c>WireFlags.NoIntent</c> today: a region's only record of having changed can leave with a leg.
+    /// </summary>
+    ClientCopiesWithoutIntent = 64,
 }

@@ -126,6 +126,10 @@ internal sealed class SimChecker
         foreach (IVolumeEvent e in events)
         {
             _journal = _journal.Apply(e);
+            if (e is LegReplaced replaced)
+            {
+                _world.OnLegPlaced(replaced.Group, replaced.Leg, replaced.Replacement);
+            }
         }
         if (_journal.Epoch < before)
         {
@@ -167,7 +171,8 @@ internal sealed class SimChecker
     public void OnTargetRead(SimTarget target, SimSegment segment, ReadBlock read)
     {
         TargetReadsChecked++;
-        LegState? state = _layoutAt.TryGetValue(read.Epoch, out ImmutableArray<GroupInfo> groups) ? groups[segment.Group].Legs[segment.Leg].State : null;
+        LegInfo? leg = segment.Group >= 0 && _layoutAt.TryGetValue(read.Epoch, out ImmutableArray<GroupInfo> groups) ? groups[segment.Group].Legs[segment.Leg] : null;
+        LegState? state = leg != null && leg.Segment == new SegmentRef(segment.Drive, segment.Index) ? leg.State : null;
         if (state != LegState.InSync)
         {
             throw Fail("stale-read", $"{target.Name} served a {read.Purpose} read of g{segment.Group}l{segment.Leg} b{read.Block} at epoch {read.Epoch}, when that leg was {state?.ToString() ?? "unknown"}");
@@ -181,7 +186,7 @@ internal sealed class SimChecker
             return;
         }
         ZombieWritesLanded++;
-        LegState state = _journal.Groups[segment.Group].Legs[segment.Leg].State;
+        LegState? state = segment.Group >= 0 ? _journal.Groups[segment.Group].Legs[segment.Leg].State : null;
         if (state == LegState.InSync)
         {
             throw Fail("zombie", $"the detached writer w{write.Writer} (epoch {write.Epoch}) wrote b{write.Block}={write.Value} on {target.Name} g{segment.Group}l{segment.Leg}, in sync at epoch {_journal.Epoch}");

@@ -69,7 +69,7 @@ internal sealed partial class SimClient
                         _reread = -1;
                         return;
                     }
-                    int block = Sim.Random.Next(World.Geometry.BlockCount);
+                    int block = World.Geometry.PickBlock(Sim);
                     if (Free(block))
                     {
                         Start(block, write: Sim.Chance(WriteShare));

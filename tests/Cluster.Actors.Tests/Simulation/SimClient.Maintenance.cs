@@ -12,8 +12,8 @@ namespace Shoal.Actors.Tests.Simulation;
 internal sealed partial class SimClient
 {
     public const long ReprobeIntervalMs = 80;
-    public const long CleanIntervalMs = 300;
-    public const long CleanIdleMs = 100;
+    public const long CleanIntervalMs = 150;
+    public const long CleanIdleMs = 50;
     public const long LeaseRefreshMs = 1000;
     public const long RegionLockWaitMs = 400;
     public const long RegionLockPollMs = 2;
@@ -89,7 +89,7 @@ internal sealed partial class SimClient
             return;
         }
         Sim.Log($"{Name} reconcile g{group} regions {mask:x}");
-        CopyRegions(group, rebuildingLeg: -1, mask, region => _regions[group].MarkReconciled(region), _ => done());
+        CopyRegions(group, rebuildingLeg: -1, default, mask, region => _regions[group].MarkReconciled(region), _ => done());
     }
 
     /// <summary>Brings a leg back: a stale one is pinged and reported returned (it becomes rebuilding), then copied and reported resynced.</summary>
@@ -122,35 +122,44 @@ internal sealed partial class SimClient
         });
     }
 
+    /// <summary>
+    /// Copies into a rebuilding leg and reports it resynced. The resync is bound to the segment the leg named when it
+    /// began: if the leg is given another segment meanwhile (a replacement), the copy stops and nothing is reported,
+    /// as far as this client can tell. (It cannot tell when its report is already on the way.)
+    /// </summary>
     private void ResyncCopy(int group, int leg, Action done)
     {
         ResyncsStarted++;
+        SegmentRef segment = Leg(group, leg).Segment;
+        bool Same() => Leg(group, leg).Segment == segment && StateOf(group, leg) == LegState.Rebuilding;
         GatherIntent(group, wholeIfUnreadable: l => l == leg, mask =>
         {
-            if (mask == null)
+            if (mask == null || !Same())
             {
                 done();
                 return;
             }
-            ulong regions = mask.Value | _regions[group].DirtyMask | _regions[group].UnreconciledMask;
+            // A replacement segment starts blank: everything is copied. A returning leg only lacks what the bitmaps name.
+            bool full = Leg(group, leg).Rebuild?.Kind == RebuildKind.Full;
+            ulong regions = full ? ulong.MaxValue : mask.Value | _regions[group].DirtyMask | _regions[group].UnreconciledMask;
             if ((World.Options.Bugs & SimBug.ClientSkipsResyncCopy) != 0)
             {
                 regions = 0;
             }
-            Sim.Log($"{Name} resync g{group}l{leg} regions {regions:x}");
+            Sim.Log($"{Name} resync g{group}l{leg} ({(full ? "full" : "delta")}) regions {regions:x}");
             long regionBytes = World.Geometry.RegionBytes;
-            CopyRegions(group, leg, regions,
+            CopyRegions(group, leg, segment, regions,
                 region => Control(
-                    () => StateOf(group, leg) == LegState.Rebuilding ? new ReportRebuildProgress(_volume, _writer, group, leg, (region + 1) * regionBytes) : null,
+                    () => Same() ? new ReportRebuildProgress(_volume, _writer, group, leg, (region + 1) * regionBytes) : null,
                     _ => { }),
                 copied =>
                 {
-                    if (!copied)
+                    if (!copied || !Same())
                     {
                         done();
                         return;
                     }
-                    Control(() => StateOf(group, leg) == LegState.Rebuilding ? new ReportLegResynced(_volume, _writer, group, leg) : null, _ =>
+                    Control(() => Same() ? new ReportLegResynced(_volume, _writer, group, leg) : null, _ =>
                     {
                         if (StateOf(group, leg) == LegState.InSync)
                         {
@@ -210,7 +219,7 @@ internal sealed partial class SimClient
     /// Copies the regions in <paramref name="mask"/> in order, each under its lock: into <paramref name="rebuildingLeg"/>
     /// from an in-sync leg (a resync), or, with -1, from one in-sync leg into every other active leg (a reconcile).
     /// </summary>
-    private void CopyRegions(int group, int rebuildingLeg, ulong mask, Action<int> regionCopied, Action<bool> done)
+    private void CopyRegions(int group, int rebuildingLeg, SegmentRef rebuildingSegment, ulong mask, Action<int> regionCopied, Action<bool> done)
     {
         int region = 0;
         void Next()
@@ -225,7 +234,7 @@ internal sealed partial class SimClient
                 return;
             }
             int r = region++;
-            CopyRegion(group, rebuildingLeg, r, ok =>
+            CopyRegion(group, rebuildingLeg, rebuildingSegment, r, ok =>
             {
                 if (!ok)
                 {
@@ -240,7 +249,7 @@ internal sealed partial class SimClient
         Next();
     }
 
-    private void CopyRegion(int group, int rebuildingLeg, int region, Action<bool> done)
+    private void CopyRegion(int group, int rebuildingLeg, SegmentRef rebuildingSegment, int region, Action<bool> done)
     {
         SimRegionTable table = _regions[group];
         if (table.IsLocked(region))
@@ -254,7 +263,7 @@ internal sealed partial class SimClient
             if (table.Drained(region))
             {
                 int first = region * World.Geometry.RegionBlocks;
-                CopyBlock(group, rebuildingLeg, first, first + World.Geometry.RegionBlocks, 0, ok =>
+                CopyBlock(group, rebuildingLeg, rebuildingSegment, first, first + World.Geometry.RegionBlocks, 0, ok =>
                 {
                     table.Unlock(region);
                     done(ok);
@@ -273,15 +282,15 @@ internal sealed partial class SimClient
         Drain();
     }
 
-    /// <summary>Copies one block (read from an in-sync leg, written to each destination without marking intent), then the next.</summary>
-    private void CopyBlock(int group, int rebuildingLeg, int block, int end, int attempt, Action<bool> done)
+    /// <summary>Copies one block (read from an in-sync leg, written to each destination), then the next.</summary>
+    private void CopyBlock(int group, int rebuildingLeg, SegmentRef rebuildingSegment, int block, int end, int attempt, Action<bool> done)
     {
         if (block >= end)
         {
             done(true);
             return;
         }
-        if (rebuildingLeg >= 0 && StateOf(group, rebuildingLeg) != LegState.Rebuilding)
+        if (rebuildingLeg >= 0 && (StateOf(group, rebuildingLeg) != LegState.Rebuilding || Leg(group, rebuildingLeg).Segment != rebuildingSegment))
         {
             done(false);
             return;
@@ -302,7 +311,7 @@ internal sealed partial class SimClient
         }
         ulong epoch = _view!.Epoch;
         ulong uid = _view.Uid.Value;
-        Action retry = () => CopyBlock(group, rebuildingLeg, block, end, attempt + 1, done);
+        Action retry = () => CopyBlock(group, rebuildingLeg, rebuildingSegment, block, end, attempt + 1, done);
         LegInfo from = Leg(group, source);
         CallTarget(from, id => new ReadBlock(id, from.Segment.Segment, uid, epoch, _writer.Value, block, ReadPurpose.CopySource), reply =>
         {
@@ -317,12 +326,15 @@ internal sealed partial class SimClient
             {
                 if (index >= destinations.Count)
                 {
-                    CopyBlock(group, rebuildingLeg, block + 1, end, 0, done);
+                    CopyBlock(group, rebuildingLeg, rebuildingSegment, block + 1, end, 0, done);
                     return;
                 }
                 int destination = destinations[index++];
                 LegInfo to = Leg(group, destination);
-                CallTarget(to, id => new WriteBlock(id, to.Segment.Segment, uid, epoch, _writer.Value, block, value, MarkIntent: false), written =>
+                // A copy marks intent like any write: while some leg is out of sync, this leg may become the only one
+                // that can tell a later resync the region changed (the leg whose bits said so may leave the layout).
+                bool markIntent = (World.Options.Bugs & SimBug.ClientCopiesWithoutIntent) == 0;
+                CallTarget(to, id => new WriteBlock(id, to.Segment.Segment, uid, epoch, _writer.Value, block, value, markIntent), written =>
                 {
                     if (written?.Status == WireStatus.Ok)
                     {

@@ -60,6 +60,8 @@ internal sealed class SimEntity : SimProcess
 
     public long Recoveries { get; private set; }
 
+    public long Replacements { get; private set; }
+
     public override void Receive(int from, object message)
     {
         switch (message)
@@ -131,6 +133,10 @@ internal sealed class SimEntity : SimProcess
         Commands++;
         Decision<IVolumeEvent, IVolumeReply> decision = _state.Decide(work.Command, Sim.Now);
         Sim.Log($"{Name} decide {SimText.Command(work.Command)}: [{string.Join(", ", decision.Events.Select(SimText.Event))}] {SimText.Reply(decision.Reply)}");
+        if (work.Command is DriveLost lost && decision.Reply is VolumeStateReply)
+        {
+            decision = PlaceReplacements(lost.Drive);
+        }
         Persist(decision.Events, () =>
         {
             if (decision.Reply is VolumeCommandRefused)
@@ -142,6 +148,31 @@ internal sealed class SimEntity : SimProcess
                 EnsureFenced(0);
             }
         });
+    }
+
+    /// <summary>The actor's placement step for a lost drive: a replacement for each leg on it, committed through the state.</summary>
+    private Decision<IVolumeEvent, IVolumeReply> PlaceReplacements(DriveId drive)
+    {
+        VolumeState next = _state;
+        var events = ImmutableArray.CreateBuilder<IVolumeEvent>();
+        foreach ((int g, int l) in _state.LegsOn(drive).ToList())
+        {
+            LegInfo? replacement = World.PlaceReplacement(next.Groups[g], l, next.Segments().Concat(next.Releasing).ToHashSet(), Sim.Now);
+            if (replacement == null)
+            {
+                continue;
+            }
+            var command = new CommitReplaceLeg(_volume, g, l, replacement);
+            Decision<IVolumeEvent, IVolumeReply> decision = next.Decide(command, Sim.Now);
+            Sim.Log($"{Name} decide CommitReplaceLeg(g{g}l{l} -> {replacement.Target}/{replacement.Segment.Segment}): [{string.Join(", ", decision.Events.Select(SimText.Event))}] {SimText.Reply(decision.Reply)}");
+            foreach (IVolumeEvent e in decision.Events)
+            {
+                events.Add(e);
+                next = next.Apply(e);
+                Replacements += e is LegReplaced ? 1 : 0;
+            }
+        }
+        return new Decision<IVolumeEvent, IVolumeReply>(events.ToImmutable(), new VolumeStateReply(next.View()));
     }
 
     private void Persist(ImmutableArray<IVolumeEvent> events, Action then)

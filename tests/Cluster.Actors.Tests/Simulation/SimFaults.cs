@@ -1,3 +1,5 @@
+using Shoal.DataPath.Volume;
+
 namespace Shoal.Actors.Tests.Simulation;
 
 /// <summary>
@@ -10,6 +12,9 @@ internal sealed class SimFaults
 {
     /// <summary>Most processes down at once.</summary>
     public const int MaxDown = 2;
+
+    /// <summary>Most drives lost in one run (each takes a replacement and a full rebuild).</summary>
+    public const int MaxDriveLosses = 3;
 
     /// <summary>Chance that the run opens with the entity cut off from one target (legs unfenceable at the first attach).</summary>
     public const double OpeningPartitionChance = 0.25;
@@ -38,6 +43,8 @@ internal sealed class SimFaults
 
     public long TargetCrashes { get; private set; }
 
+    public long DriveLosses { get; private set; }
+
     public long Crashes => EntityCrashes + ClientCrashes + TargetCrashes;
 
     private Simulator Sim => _world.Sim;
@@ -61,6 +68,10 @@ internal sealed class SimFaults
         if (_plan.SessionEveryMs > 0)
         {
             Sim.At(Sim.Between(0, _plan.SessionEveryMs), SessionTick);
+        }
+        if (_plan.DriveLossEveryMs > 0)
+        {
+            Sim.At(Sim.Between(0, _plan.DriveLossEveryMs), DriveLossTick);
         }
     }
 
@@ -192,6 +203,32 @@ internal sealed class SimFaults
         {
             CrashFor(client);
         }
+    }
+
+    /// <summary>
+    /// A target's drive fails for good. Only a drive whose every leg has another in-sync leg in its group (so one
+    /// failure, not two at once); whatever happens after that is up to the system.
+    /// </summary>
+    private void DriveLossTick()
+    {
+        if (_healed || DriveLosses >= MaxDriveLosses)
+        {
+            return;
+        }
+        Sim.At(Sim.Between(_plan.DriveLossEveryMs / 2, _plan.DriveLossEveryMs * 3 / 2), DriveLossTick);
+        var journal = _world.Checker.Journal;
+        var candidates = _world.Targets.Where(t =>
+        {
+            var legs = journal.LegsOn(t.CurrentDrive).ToList();
+            return legs.Count > 0 && legs.All(x => journal.Groups[x.Group].Legs.Where((other, l) => l != x.Leg && other.State == LegState.InSync).Any());
+        }).ToList();
+        if (candidates.Count == 0)
+        {
+            return;
+        }
+        DriveLosses++;
+        SimTarget target = Sim.Pick(candidates);
+        _world.Operator.DriveLost(target.LoseDrive());
     }
 
     private void CrashFor(SimProcess victim)

@@ -4,8 +4,11 @@ namespace Shoal.Actors.Tests.Simulation;
 /// The simulated volume's shape: a mirror of <see cref="LegCount"/> legs over <see cref="GroupCount"/> segment groups,
 /// each segment split into <see cref="BlocksPerGroup"/> blocks (the unit of a simulated write) and regions of
 /// <see cref="RegionBlocks"/> blocks (the unit of the write-intent bitmap). Byte sizes are what the volume entity sees.
+/// There is one target more than legs, so a lost leg always has somewhere to be replaced. The application favours the
+/// first <see cref="HotBlocksPerGroup"/> blocks of each group, so cold regions sit idle, get their intent bits
+/// cleared, and a delta resync really skips them.
 /// </summary>
-internal sealed record SimGeometry(int TargetCount, int LegCount, int GroupCount, int BlocksPerGroup, int RegionBlocks)
+internal sealed record SimGeometry(int TargetCount, int LegCount, int GroupCount, int BlocksPerGroup, int RegionBlocks, int HotBlocksPerGroup)
 {
     public const long SegmentBytes = 1 << 20;
 
@@ -22,20 +25,37 @@ internal sealed record SimGeometry(int TargetCount, int LegCount, int GroupCount
 
     public static SimGeometry Draw(Simulator sim)
     {
-        var geometry = new SimGeometry(
-            TargetCount: 3,
+        SimGeometry geometry = new(
+            TargetCount: 0,
             LegCount: sim.Pick([2, 3]),
             GroupCount: sim.Pick([1, 2]),
             BlocksPerGroup: sim.Pick([8, 16, 32]),
-            RegionBlocks: sim.Pick([2, 4]));
-        if (geometry.RegionsPerGroup > MaxRegions || geometry.LegCount > geometry.TargetCount)
+            RegionBlocks: sim.Pick([2, 4]),
+            HotBlocksPerGroup: 0);
+        geometry = geometry with
+        {
+            TargetCount = geometry.LegCount + 1,
+            HotBlocksPerGroup = Math.Max(geometry.RegionBlocks, geometry.BlocksPerGroup / sim.Pick([1, 2, 4])),
+        };
+        if (geometry.RegionsPerGroup > MaxRegions || geometry.LegCount >= geometry.TargetCount)
         {
             throw sim.Failure("limits", $"geometry {geometry} is out of bounds");
         }
         return geometry;
     }
 
+    /// <summary>Share of application I/O that goes to hot blocks when some blocks are cold.</summary>
+    public const double HotShare = 0.9;
+
     public int GroupOf(int block) => block / BlocksPerGroup;
+
+    /// <summary>A block for the application: hot with probability <see cref="HotShare"/>, otherwise any.</summary>
+    public int PickBlock(Simulator sim)
+    {
+        int group = sim.Random.Next(GroupCount);
+        int offset = sim.Chance(HotShare) ? sim.Random.Next(HotBlocksPerGroup) : sim.Random.Next(BlocksPerGroup);
+        return (group * BlocksPerGroup) + offset;
+    }
 
     /// <summary>The block's index inside its group's segments.</summary>
     public int OffsetOf(int block) => block % BlocksPerGroup;
@@ -46,5 +66,5 @@ internal sealed record SimGeometry(int TargetCount, int LegCount, int GroupCount
     public int TargetOf(int group, int leg) => (group + leg) % TargetCount;
 
     public override string ToString() =>
-        $"mirror:{LegCount} x {GroupCount} group(s), {BlocksPerGroup} blocks/segment, {RegionBlocks} blocks/region, {TargetCount} targets";
+        $"mirror:{LegCount} x {GroupCount} group(s), {BlocksPerGroup} blocks/segment ({HotBlocksPerGroup} hot), {RegionBlocks} blocks/region, {TargetCount} targets";
 }

@@ -9,7 +9,7 @@ namespace Shoal.Actors.Tests.Simulation;
 
 internal sealed record WriteBlock(long RequestId, uint Segment, ulong VolumeUid, ulong Epoch, ulong Writer, int Block, long Value, bool MarkIntent)
 {
-    public override string ToString() => $"write#{RequestId} s{Segment} b{Block}={Value} e{Epoch} w{Writer}{(MarkIntent ? "" : " copy")}";
+    public override string ToString() => $"write#{RequestId} s{Segment} b{Block}={Value} e{Epoch} w{Writer}{(MarkIntent ? "" : " no-intent")}";
 }
 
 internal sealed record ReadBlock(long RequestId, uint Segment, ulong VolumeUid, ulong Epoch, ulong Writer, int Block, ReadPurpose Purpose)

@@ -16,6 +16,7 @@ internal sealed record SimReport(
     long EntityCrashes,
     long ClientCrashes,
     long TargetCrashes,
+    long DriveLosses,
     long MessagesSent,
     long MessagesLost,
     long MessagesDuplicated,
@@ -23,6 +24,7 @@ internal sealed record SimReport(
     long LegFailuresSeen,
     long FenceRounds,
     long UnfenceableLegs,
+    long Replacements,
     long FencePushes,
     long ResyncsDone,
     long RegionsCopied,
@@ -37,15 +39,15 @@ internal sealed record SimReport(
     ulong FinalEpoch,
     ulong Fingerprint)
 {
-    public long Faults => Partitions + EntityCrashes + ClientCrashes + TargetCrashes + MessagesLost + MessagesDuplicated + IoErrorsInjected;
+    public long Faults => Partitions + EntityCrashes + ClientCrashes + TargetCrashes + DriveLosses + MessagesLost + MessagesDuplicated + IoErrorsInjected;
 
     public override string ToString() =>
         $"seed {Seed}: {Steps} steps, {VirtualMs} ms virtual; {Geometry}{Environment.NewLine}"
         + $"  plan: {Plan}{Environment.NewLine}"
-        + $"  faults: {Partitions} partitions, crashes entity {EntityCrashes} client {ClientCrashes} targets {TargetCrashes}, "
+        + $"  faults: {Partitions} partitions, crashes entity {EntityCrashes} client {ClientCrashes} targets {TargetCrashes}, {DriveLosses} drives lost, "
         + $"{MessagesLost}/{MessagesSent} messages lost, {MessagesDuplicated} duplicated, {IoErrorsInjected} I/O errors{Environment.NewLine}"
         + $"  I/O: {WritesIssued} writes ({WritesAcked} acknowledged, {WritesFailed} failed), {ReadsChecked} reads checked ({ReadsFailed} failed){Environment.NewLine}"
-        + $"  recovery: {LegFailuresSeen} leg failures, {FenceRounds} fence rounds, {UnfenceableLegs} unfenceable legs, {FencePushes} fence pushes, "
+        + $"  recovery: {LegFailuresSeen} leg failures, {FenceRounds} fence rounds, {UnfenceableLegs} unfenceable legs, {Replacements} legs replaced, {FencePushes} fence pushes, "
         + $"{ResyncsDone} resyncs ({RegionsCopied} regions copied), {Reconciles} reconciles, {IntentClears} intent clears, {SessionRestarts} client sessions restarted ({PlannedDetaches} planned detaches, {Handovers} handovers to the zombie){Environment.NewLine}"
         + $"  zombie: {ZombieWritesSent} writes sent, {ZombieWritesLanded} landed (on out-of-sync legs only), {ZombieCommandsRefused} commands refused; final epoch {FinalEpoch}; fingerprint {Fingerprint:x16}";
 }

@@ -1,9 +1,11 @@
+using Shoal.Actors.Protocol;
 using Shoal.DataPath.Wire;
 
 namespace Shoal.Actors.Tests.Simulation;
 
 /// <summary>
-/// A target with one drive. Its segments are its durable state and survive crashes; it keeps nothing else. Fences and
+/// A target with one drive at a time. Its segments are its durable state and survive crashes; it keeps nothing else.
+/// When its drive is lost every segment on it fails all I/O for good, and a blank drive takes its place. Fences and
 /// checks follow <c>DriveStore</c> to the letter: a request of another volume or a corrupt segment is refused with
 /// <see cref="WireStatus.Permission"/>, an older epoch with <see cref="WireStatus.StaleEpoch"/>, a newer one with
 /// <see cref="WireStatus.EpochAhead"/>, and a write from anyone but the fenced writer with Permission; a fence never
@@ -11,15 +13,53 @@ namespace Shoal.Actors.Tests.Simulation;
 /// </summary>
 internal sealed class SimTarget : SimProcess
 {
-    private readonly SimSegment[] _segments;
+    /// <summary>Most segments a target ever holds (its own legs, spares, and those of lost drives).</summary>
+    public const int MaxSegments = 32;
 
-    public SimTarget(SimWorld world, int id, string name, SimSegment[] segments)
+    private readonly List<SimSegment> _segments = [];
+    private int _drives;
+
+    public SimTarget(SimWorld world, int id, string name)
         : base(world, id, name)
     {
-        _segments = segments;
+        CurrentDrive = NewDriveId();
     }
 
     public IReadOnlyList<SimSegment> Segments => _segments;
+
+    public DriveId CurrentDrive { get; private set; }
+
+    /// <summary>A blank segment on the current drive that is not in <paramref name="inUse"/>: a free one if there is one, else a new one.</summary>
+    public SimSegment FreeSegment(IReadOnlySet<SegmentRef> inUse)
+    {
+        SimSegment? free = _segments.FirstOrDefault(s => !s.Lost && s.Group < 0 && s.VolumeUid == 0 && !inUse.Contains(new SegmentRef(s.Drive, s.Index)));
+        if (free != null)
+        {
+            return free;
+        }
+        if (_segments.Count >= MaxSegments)
+        {
+            throw Sim.Failure("limits", $"{Name} would hold more than {MaxSegments} segments");
+        }
+        var segment = new SimSegment(CurrentDrive, (uint)_segments.Count, World.Geometry.BlocksPerGroup);
+        _segments.Add(segment);
+        return segment;
+    }
+
+    /// <summary>The drive fails for good; a blank one is installed. Returns the lost drive.</summary>
+    public DriveId LoseDrive()
+    {
+        DriveId lost = CurrentDrive;
+        foreach (SimSegment segment in _segments)
+        {
+            segment.Lost |= segment.Drive == lost;
+        }
+        CurrentDrive = NewDriveId();
+        Sim.Log($"{Name} DRIVE LOST {lost}; blank drive {CurrentDrive} installed");
+        return lost;
+    }
+
+    private DriveId NewDriveId() => new(new Guid(Id, (short)++_drives, 0, [0, 0, 0, 0, 0, 0, 0, 0]));
 
     public long WritesApplied { get; private set; }
 
@@ -64,7 +104,8 @@ internal sealed class SimTarget : SimProcess
         return fail;
     }
 
-    private SimSegment? Segment(uint index) => index < (uint)_segments.Length ? _segments[index] : null;
+    /// <summary>The segment a request names; a lost one answers I/O errors, as a failed drive does.</summary>
+    private SimSegment? Segment(uint index) => index < (uint)_segments.Count ? _segments[(int)index] : null;
 
     private static WireStatus CheckFence(SimSegment seg, ulong volumeUid, ulong epoch, ulong writer, bool write)
     {
@@ -90,7 +131,7 @@ internal sealed class SimTarget : SimProcess
         {
             return new TargetReply(w.RequestId, seg == null ? WireStatus.NotFound : WireStatus.Invalid, 0, null);
         }
-        if (InjectIoError())
+        if (seg.Lost || InjectIoError())
         {
             return new TargetReply(w.RequestId, WireStatus.IoError, 0, null);
         }
@@ -117,7 +158,7 @@ internal sealed class SimTarget : SimProcess
         {
             return new TargetReply(r.RequestId, seg == null ? WireStatus.NotFound : WireStatus.Invalid, 0, null);
         }
-        if (InjectIoError())
+        if (seg.Lost || InjectIoError())
         {
             return new TargetReply(r.RequestId, WireStatus.IoError, 0, null);
         }
@@ -137,7 +178,7 @@ internal sealed class SimTarget : SimProcess
         {
             return new TargetReply(f.RequestId, WireStatus.NotFound, 0, null);
         }
-        if (InjectIoError())
+        if (seg.Lost || InjectIoError())
         {
             return new TargetReply(f.RequestId, WireStatus.IoError, 0, null);
         }
@@ -166,17 +207,17 @@ internal sealed class SimTarget : SimProcess
     private TargetReply Info(ReadSegmentInfo i)
     {
         SimSegment? seg = Segment(i.Segment);
-        return seg == null
-            ? new TargetReply(i.RequestId, WireStatus.NotFound, 0, null)
+        return seg == null || seg.Lost
+            ? new TargetReply(i.RequestId, seg == null ? WireStatus.NotFound : WireStatus.IoError, 0, null)
             : new TargetReply(i.RequestId, WireStatus.Ok, 0, new SegmentSnapshot(seg.VolumeUid, seg.Epoch, seg.Writer, seg.IntentMask));
     }
 
     private TargetReply Clear(ClearIntent c)
     {
         SimSegment? seg = Segment(c.Segment);
-        if (seg == null)
+        if (seg == null || seg.Lost)
         {
-            return new TargetReply(c.RequestId, WireStatus.NotFound, 0, null);
+            return new TargetReply(c.RequestId, seg == null ? WireStatus.NotFound : WireStatus.IoError, 0, null);
         }
         WireStatus status = CheckFence(seg, c.VolumeUid, c.Epoch, seg.Writer, write: false);
         if (status == WireStatus.Ok)

@@ -16,6 +16,8 @@ internal static class SimText
         ReportRebuildProgress p => $"Progress(w{p.Writer.Value} g{p.Group}l{p.Leg} {p.DoneBytes})",
         ReportLegResynced s => $"LegResynced(w{s.Writer.Value} g{s.Group}l{s.Leg})",
         GetVolume => "GetVolume",
+        DriveLost d => $"DriveLost({d.Drive.Value.ToString()[..8]})",
+        AcknowledgeRelease r => $"AcknowledgeRelease({r.Segments.Length})",
         _ => command.GetType().Name,
     };
 
@@ -35,6 +37,8 @@ internal static class SimText
         LegInSync s => $"InSync(g{s.Group}l{s.Leg} e{s.Epoch})",
         RebuildCheckpointed c => $"Checkpoint(g{c.Group}l{c.Leg} {c.DoneBytes})",
         VolumeCreated c => $"Created(e{c.Epoch})",
+        LegReplaced r => $"Replaced(g{r.Group}l{r.Leg} -> {r.Replacement.Target}/{r.Replacement.Segment.Segment} e{r.Epoch})",
+        VolumeSegmentsReleased r => $"Released({r.Segments.Length})",
         _ => e.GetType().Name,
     };
 

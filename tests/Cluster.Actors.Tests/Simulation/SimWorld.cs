@@ -18,9 +18,9 @@ internal sealed class SimWorld
     /// <summary>Steps between two full sweeps of the in-sync legs by the checker.</summary>
     public const int CheckEverySteps = 64;
 
-    private readonly Dictionary<NodeId, int> _targetIds = [];
-    private readonly SimSegment[,] _segments;
-    private readonly SimTarget[,] _legTargets;
+    private const int FirstTargetId = 4;
+
+    private readonly Dictionary<NodeId, SimTarget> _targetsByName = [];
     private readonly List<SimProcess> _processes = [];
     private long _requestIds;
     private ulong _writerIds = 100;
@@ -35,47 +35,32 @@ internal sealed class SimWorld
         Sim = new Simulator(options);
         Geometry = SimGeometry.Draw(Sim);
         Plan = SimFaultPlan.Draw(Sim);
-        Network = new SimNetwork(Sim, 3 + Geometry.TargetCount);
+        Network = new SimNetwork(Sim, FirstTargetId + Geometry.TargetCount);
         var volume = new VolumeName("sim");
         Checker = new SimChecker(this, volume, Geometry.BlockCount);
 
-        // Lay the legs out: group g's leg l on target (g + l) mod targets, each target's segments numbered as they come.
-        _segments = new SimSegment[Geometry.GroupCount, Geometry.LegCount];
-        _legTargets = new SimTarget[Geometry.GroupCount, Geometry.LegCount];
-        var segmentsOf = new List<SimSegment>[Geometry.TargetCount];
-        var groups = ImmutableArray.CreateBuilder<GroupInfo>();
+        var targets = new List<SimTarget>();
         for (int t = 0; t < Geometry.TargetCount; t++)
         {
-            segmentsOf[t] = [];
+            var target = new SimTarget(this, FirstTargetId + t, $"t{t}");
+            targets.Add(target);
+            _targetsByName[new NodeId(target.Name)] = target;
         }
+        Targets = targets;
+
+        // Lay the legs out: group g's leg l on target (g + l) mod targets; one target more than legs is the spare room.
+        var groups = ImmutableArray.CreateBuilder<GroupInfo>();
         for (int g = 0; g < Geometry.GroupCount; g++)
         {
             var legs = ImmutableArray.CreateBuilder<LegInfo>();
             for (int l = 0; l < Geometry.LegCount; l++)
             {
-                int t = Geometry.TargetOf(g, l);
-                var segment = new SimSegment(g, l, Geometry.BlocksPerGroup);
-                _segments[g, l] = segment;
-                var drive = new DriveId(new Guid(t + 1, 0, 0, [0, 0, 0, 0, 0, 0, 0, 0]));
-                legs.Add(new LegInfo(new SegmentRef(drive, (uint)segmentsOf[t].Count), new NodeId($"t{t}"), 0, LegState.InSync, null));
-                segmentsOf[t].Add(segment);
+                SimTarget target = targets[Geometry.TargetOf(g, l)];
+                SimSegment segment = target.FreeSegment(new HashSet<SegmentRef>());
+                segment.Assign(g, l);
+                legs.Add(new LegInfo(new SegmentRef(segment.Drive, segment.Index), new NodeId(target.Name), 0, LegState.InSync, null));
             }
             groups.Add(new GroupInfo(legs.ToImmutable()));
-        }
-        var targets = new List<SimTarget>();
-        for (int t = 0; t < Geometry.TargetCount; t++)
-        {
-            var target = new SimTarget(this, 3 + t, $"t{t}", [.. segmentsOf[t]]);
-            targets.Add(target);
-            _targetIds[new NodeId(target.Name)] = target.Id;
-        }
-        Targets = targets;
-        for (int g = 0; g < Geometry.GroupCount; g++)
-        {
-            for (int l = 0; l < Geometry.LegCount; l++)
-            {
-                _legTargets[g, l] = targets[Geometry.TargetOf(g, l)];
-            }
         }
 
         // The past: the volume was created, and a writer attached that will be forced out and turn zombie.
@@ -89,14 +74,15 @@ internal sealed class SimWorld
         {
             for (int l = 0; l < Geometry.LegCount; l++)
             {
-                _legTargets[g, l].FenceAtSetup(state.Groups[g].Legs[l].Segment.Segment, state.Uid.Value, (uint)l, state.Epoch, zombieWriter.Value);
+                TargetOf(g, l).FenceAtSetup(state.Groups[g].Legs[l].Segment.Segment, state.Uid.Value, (uint)l, state.Epoch, zombieWriter.Value);
             }
         }
 
         Entity = new SimEntity(this, 0, "entity", volume, journal);
         Client = new SimClient(this, 1, "client", volume);
         Zombie = new SimZombie(this, 2, "zombie", state.View());
-        _processes.AddRange([Entity, Client, Zombie]);
+        Operator = new SimOperator(this, 3, "operator", volume);
+        _processes.AddRange([Entity, Client, Zombie, Operator]);
         _processes.AddRange(targets);
         foreach (SimProcess process in _processes)
         {
@@ -125,6 +111,8 @@ internal sealed class SimWorld
 
     public SimZombie Zombie { get; }
 
+    public SimOperator Operator { get; }
+
     public IReadOnlyList<SimTarget> Targets { get; }
 
     public IReadOnlyList<SimProcess> Processes => _processes;
@@ -141,11 +129,37 @@ internal sealed class SimWorld
 
     public ulong NextWriterId() => ++_writerIds;
 
-    public int ProcessOf(NodeId target) => _targetIds[target];
+    public int ProcessOf(NodeId target) => _targetsByName[target].Id;
 
-    public SimSegment SegmentOf(int group, int leg) => _segments[group, leg];
+    /// <summary>The segment serving a leg, as the journal says now.</summary>
+    public SimSegment SegmentOf(int group, int leg) => SegmentAt(Checker.Journal.Groups[group].Legs[leg]);
 
-    public SimTarget TargetOf(int group, int leg) => _legTargets[group, leg];
+    public SimTarget TargetOf(int group, int leg) => _targetsByName[Checker.Journal.Groups[group].Legs[leg].Target];
+
+    public SimSegment SegmentAt(LegInfo leg) => _targetsByName[leg.Target].Segments[(int)leg.Segment.Segment];
+
+    /// <summary>Whether the segment a leg names sits on a lost drive.</summary>
+    public bool IsLost(LegInfo leg) => SegmentAt(leg).Lost;
+
+    /// <summary>The journal made <paramref name="leg"/> the segment serving group <paramref name="group"/>, leg <paramref name="legIndex"/>.</summary>
+    public void OnLegPlaced(int group, int legIndex, LegInfo leg) => SegmentAt(leg).Assign(group, legIndex);
+
+    /// <summary>
+    /// Placement for a replacement leg: a blank segment on a target that holds no other leg of the group (nor a lost
+    /// one), chosen at random; null when there is none.
+    /// </summary>
+    public LegInfo? PlaceReplacement(GroupInfo group, int leg, IReadOnlySet<SegmentRef> inUse, DateTimeOffset now)
+    {
+        var candidates = Targets.Where(t => !group.Legs.Where((_, l) => l != leg).Any(other => other.Target.Value == t.Name)).ToList();
+        if (candidates.Count == 0)
+        {
+            return null;
+        }
+        SimTarget target = Sim.Pick(candidates);
+        SimSegment segment = target.FreeSegment(inUse);
+        var progress = new RebuildProgress(RebuildKind.Full, 0, SimGeometry.SegmentBytes, now, now);
+        return new LegInfo(new SegmentRef(segment.Drive, segment.Index), new NodeId(target.Name), 0, LegState.Rebuilding, progress);
+    }
 
     /// <summary>The client's first attach was answered: every in-sync leg is fenced past the zombie's epoch.</summary>
     public void OnClientAttached() => Zombie.Activate();
@@ -155,6 +169,7 @@ internal sealed class SimWorld
         Sim.Log($"seed {Options.Seed}: {Geometry}; {Plan}");
         Faults.Start();
         Client.Start();
+        Operator.Start();
         RunUntil(() => Sim.Step >= Options.ChaosSteps, "fault phase");
 
         Faults.Heal();
@@ -198,7 +213,8 @@ internal sealed class SimWorld
         VolumeState journal = Checker.Journal;
         return Client.Ready && Client.Idle && Client.View is { } view && AllInSync(view.Groups)
             && Entity.Up && Entity.Idle && AllInSync(journal.Groups)
-            && journal.Epoch == view.Epoch && journal.Writer == Client.Writer;
+            && journal.Epoch == view.Epoch && journal.Writer == Client.Writer
+            && journal.Releasing.IsEmpty && !journal.Groups.Any(g => g.Legs.Any(IsLost));
     }
 
     private static bool AllInSync(ImmutableArray<GroupInfo> groups) => groups.All(g => g.InSyncCount == g.Legs.Length);
@@ -225,7 +241,19 @@ internal sealed class SimWorld
     private string Status()
     {
         VolumeView? view = Client.View;
-        return $"client {(Client.Ready ? "ready" : "not ready")}{(Client.Idle ? " idle" : " busy")} writer w{Client.Writer.Value} "
+        VolumeState journal = Checker.Journal;
+        var lost = new List<string>();
+        for (int g = 0; g < journal.Groups.Length; g++)
+        {
+            for (int l = 0; l < journal.Groups[g].Legs.Length; l++)
+            {
+                if (IsLost(journal.Groups[g].Legs[l]))
+                {
+                    lost.Add($"g{g}l{l} ({journal.Groups[g].Legs[l].State})");
+                }
+            }
+        }
+        return $"legs on lost drives: [{string.Join(", ", lost)}]; client {(Client.Ready ? "ready" : "not ready")}{(Client.Idle ? " idle" : " busy")} writer w{Client.Writer.Value} "
             + $"layout {(view == null ? "none" : SimText.View(view))}; journal {SimText.View(Checker.Journal.View())}; entity {(Entity.Up ? Entity.Idle ? "idle" : "busy" : "down")}";
     }
 
@@ -244,6 +272,7 @@ internal sealed class SimWorld
         Faults.EntityCrashes,
         Faults.ClientCrashes,
         Faults.TargetCrashes,
+        Faults.DriveLosses,
         Network.Sent,
         Network.Lost,
         Network.Duplicated,
@@ -251,6 +280,7 @@ internal sealed class SimWorld
         Client.LegFailuresSeen,
         Entity.FenceRounds,
         Entity.UnfenceableLegs,
+        Entity.Replacements,
         Client.FencePushes,
         Client.ResyncsDone,
         Client.RegionsCopied,
