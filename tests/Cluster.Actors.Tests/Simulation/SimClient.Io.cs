@@ -37,8 +37,6 @@ internal sealed partial class SimClient
 
     public long WritesFailed { get; private set; }
 
-    public long ReadsDone { get; private set; }
-
     public long ReadsFailed { get; private set; }
 
     public long LegFailuresSeen { get; private set; }
@@ -354,7 +352,6 @@ internal sealed partial class SimClient
             Sim.Log($"{Name} read b{op.Block} FAILED");
             return;
         }
-        ReadsDone++;
         _reread = Sim.Chance(RereadChance) ? op.Block : -1;
         Sim.Log($"{Name} read b{op.Block} -> {value}");
         World.Checker.OnRead(op.Block, value.Value);

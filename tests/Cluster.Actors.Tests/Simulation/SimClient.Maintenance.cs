@@ -22,8 +22,6 @@ internal sealed partial class SimClient
     private bool _maintaining;
     private long _nextCleanMs;
 
-    public long ResyncsStarted { get; private set; }
-
     public long ResyncsDone { get; private set; }
 
     public long RegionsCopied { get; private set; }
@@ -129,7 +127,6 @@ internal sealed partial class SimClient
     /// </summary>
     private void ResyncCopy(int group, int leg, Action done)
     {
-        ResyncsStarted++;
         SegmentRef segment = Leg(group, leg).Segment;
         bool Same() => Leg(group, leg).Segment == segment && StateOf(group, leg) == LegState.Rebuilding;
         GatherIntent(group, wholeIfUnreadable: l => l == leg, mask =>

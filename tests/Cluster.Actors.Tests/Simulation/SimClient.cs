@@ -56,15 +56,11 @@ internal sealed partial class SimClient : SimProcess
     public bool Idle => _ops.Count == 0 && _controlCall == null && _control.Count == 0 && !_maintaining
         && _regions.All(t => !t.Busy && t.UnreconciledMask == 0);
 
-    public long Attaches { get; private set; }
-
     public long Reboots { get; private set; }
 
     public long Detaches { get; private set; }
 
     public long Handovers { get; private set; }
-
-    public long ControlCalls { get; private set; }
 
     public long FencePushes { get; private set; }
 
@@ -136,7 +132,6 @@ internal sealed partial class SimClient : SimProcess
 
     private void Attach()
     {
-        Attaches++;
         Control(() => new AttachVolume(_volume, _node, _writer, AttachMode.ReadWrite, Force: true), reply =>
         {
             if (reply is VolumeStateReply && _view != null)
@@ -299,7 +294,6 @@ internal sealed partial class SimClient : SimProcess
     private void SendControl(ControlCall call)
     {
         call.Attempts++;
-        ControlCalls++;
         long id = World.NextRequestId();
         _controlRequestId = id;
         _lastControlMs = Sim.NowMs;

@@ -3,10 +3,10 @@ using Shoal.DataPath.Volume;
 namespace Shoal.Actors.Tests.Simulation;
 
 /// <summary>
-/// Injects the plan's partitions, crashes and client session changes (crash, orderly detach, or a handover that
-/// leaves the old session running as the zombie) on their own timers (message loss, duplication, delay and I/O errors are
+/// Injects the plan's partitions, crashes, client session changes (crash, orderly detach, or a handover that leaves
+/// the old session running as the zombie) and drive losses on their own timers (message loss, duplication, delay and I/O errors are
 /// the network's and targets' per-message draws) until <see cref="Heal"/>, which restores every link and process and
-/// calms the network for good.
+/// calms the network for good (a lost drive stays lost: its legs must have been replaced).
 /// </summary>
 internal sealed class SimFaults
 {

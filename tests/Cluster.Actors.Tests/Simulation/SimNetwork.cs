@@ -33,8 +33,6 @@ internal sealed class SimNetwork
 
     public long Sent { get; private set; }
 
-    public long Delivered { get; private set; }
-
     public long Lost { get; private set; }
 
     public long Duplicated { get; private set; }
@@ -112,7 +110,6 @@ internal sealed class SimNetwork
             Drop(from, to, message, "partition");
             return;
         }
-        Delivered++;
         _sim.Log($"{_processes[from].Name}->{destination.Name} {message}");
         destination.Receive(from, message);
     }

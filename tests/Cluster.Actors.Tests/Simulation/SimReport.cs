@@ -21,6 +21,10 @@ internal sealed record SimReport(
     long MessagesLost,
     long MessagesDuplicated,
     long IoErrorsInjected,
+    long EntityCommands,
+    long EventsPersisted,
+    long EntityRecoveries,
+    long MailboxDrops,
     long LegFailuresSeen,
     long FenceRounds,
     long UnfenceableLegs,
@@ -36,6 +40,9 @@ internal sealed record SimReport(
     long ZombieWritesSent,
     long ZombieWritesLanded,
     long ZombieCommandsRefused,
+    long TargetReadsChecked,
+    long FencesChecked,
+    long InvariantSweeps,
     ulong FinalEpoch,
     ulong Fingerprint)
 {
@@ -47,7 +54,10 @@ internal sealed record SimReport(
         + $"  faults: {Partitions} partitions, crashes entity {EntityCrashes} client {ClientCrashes} targets {TargetCrashes}, {DriveLosses} drives lost, "
         + $"{MessagesLost}/{MessagesSent} messages lost, {MessagesDuplicated} duplicated, {IoErrorsInjected} I/O errors{Environment.NewLine}"
         + $"  I/O: {WritesIssued} writes ({WritesAcked} acknowledged, {WritesFailed} failed), {ReadsChecked} reads checked ({ReadsFailed} failed){Environment.NewLine}"
+        + $"  entity: {EntityCommands} commands, {EventsPersisted} events journaled, {EntityRecoveries} recoveries by replay, {MailboxDrops} commands dropped by a full mailbox{Environment.NewLine}"
         + $"  recovery: {LegFailuresSeen} leg failures, {FenceRounds} fence rounds, {UnfenceableLegs} unfenceable legs, {Replacements} legs replaced, {FencePushes} fence pushes, "
-        + $"{ResyncsDone} resyncs ({RegionsCopied} regions copied), {Reconciles} reconciles, {IntentClears} intent clears, {SessionRestarts} client sessions restarted ({PlannedDetaches} planned detaches, {Handovers} handovers to the zombie){Environment.NewLine}"
-        + $"  zombie: {ZombieWritesSent} writes sent, {ZombieWritesLanded} landed (on out-of-sync legs only), {ZombieCommandsRefused} commands refused; final epoch {FinalEpoch}; fingerprint {Fingerprint:x16}";
+        + $"{ResyncsDone} resyncs ({RegionsCopied} regions copied), {Reconciles} reconciles, {IntentClears} intent clears, {SessionRestarts} client session restarts ({PlannedDetaches} planned detaches begun, {Handovers} handovers to the zombie){Environment.NewLine}"
+        + $"  zombie: {ZombieWritesSent} writes sent, {ZombieWritesLanded} landed (on out-of-sync legs only), {ZombieCommandsRefused} commands refused{Environment.NewLine}"
+        + $"  checks: {ReadsChecked} reads against the history, {TargetReadsChecked} target reads against the layout of their epoch, "
+        + $"{FencesChecked} fences, {InvariantSweeps} sweeps of every in-sync leg; final epoch {FinalEpoch}; fingerprint {Fingerprint:x16}";
 }

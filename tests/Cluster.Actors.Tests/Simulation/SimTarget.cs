@@ -61,10 +61,6 @@ internal sealed class SimTarget : SimProcess
 
     private DriveId NewDriveId() => new(new Guid(Id, (short)++_drives, 0, [0, 0, 0, 0, 0, 0, 0, 0]));
 
-    public long WritesApplied { get; private set; }
-
-    public long Rejected { get; private set; }
-
     public long IoErrorsInjected { get; private set; }
 
     public override void Receive(int from, object message)
@@ -79,10 +75,6 @@ internal sealed class SimTarget : SimProcess
             PingTarget p => new TargetReply(p.RequestId, WireStatus.Ok, 0, null),
             _ => throw Sim.Failure("protocol", $"{Name} got an unknown message {message}"),
         };
-        if (reply.Status != WireStatus.Ok)
-        {
-            Rejected++;
-        }
         Send(from, reply);
     }
 
@@ -145,7 +137,6 @@ internal sealed class SimTarget : SimProcess
                 seg.IntentMask |= 1UL << World.Geometry.RegionOf(w.Block);
             }
             seg.Blocks[w.Block] = w.Value;
-            WritesApplied++;
             World.Checker.OnTargetWrite(this, seg, w);
         }
         return new TargetReply(w.RequestId, status, 0, null);

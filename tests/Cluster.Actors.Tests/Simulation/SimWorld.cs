@@ -7,10 +7,10 @@ using Shoal.DataPath.Volume;
 namespace Shoal.Actors.Tests.Simulation;
 
 /// <summary>
-/// One simulated cluster: the volume entity, the client, the zombie writer and the targets on one network, with the
-/// checker watching. Everything is drawn from the seed: the volume's shape, the fault plan, every delay and fault.
+/// One simulated cluster: the volume entity, the client, the zombie writer, the operator (drive entities) and the
+/// targets on one network, with the checker watching. Everything is drawn from the seed: the volume's shape, the fault plan, every delay and fault.
 /// A run has three phases: faults for <see cref="SimOptions.ChaosSteps"/> steps; heal and settle (every leg back in
-/// sync, nothing in flight); a final write and read of every block. <see cref="Run"/> returns the report or throws
+/// sync on live drives, nothing in flight, nothing left to release); a final write and read of every block. <see cref="Run"/> returns the report or throws
 /// a <see cref="SimulationFailure"/>.
 /// </summary>
 internal sealed class SimWorld
@@ -277,6 +277,10 @@ internal sealed class SimWorld
         Network.Lost,
         Network.Duplicated,
         Targets.Sum(t => t.IoErrorsInjected),
+        Entity.Commands,
+        Entity.EventsPersisted,
+        Entity.Recoveries,
+        Entity.MailboxDrops,
         Client.LegFailuresSeen,
         Entity.FenceRounds,
         Entity.UnfenceableLegs,
@@ -292,6 +296,9 @@ internal sealed class SimWorld
         Zombie.WritesSent,
         Checker.ZombieWritesLanded,
         Zombie.CommandsRefused,
+        Checker.TargetReadsChecked,
+        Checker.FencesChecked,
+        Checker.InvariantSweeps,
         Checker.Journal.Epoch,
         Sim.Trace.Fingerprint);
 }

@@ -37,13 +37,8 @@ internal sealed class SimZombie : SimProcess
 
     public long WritesSent { get; private set; }
 
-    public long WritesAccepted { get; private set; }
-
-    public long CommandsSent { get; private set; }
 
     public long CommandsRefused { get; private set; }
-
-    public long Rearms { get; private set; }
 
     /// <summary>Starts writing (once the client's attach that forced this writer out has been answered).</summary>
     public void Activate()
@@ -62,7 +57,6 @@ internal sealed class SimZombie : SimProcess
     /// <summary>Becomes the given session (stops writing until <see cref="Activate"/>).</summary>
     public void Rearm(VolumeView layout)
     {
-        Rearms++;
         _generation++;
         _active = false;
         _layout = layout;
@@ -73,9 +67,6 @@ internal sealed class SimZombie : SimProcess
     {
         switch (message)
         {
-            case TargetReply { Status: WireStatus.Ok }:
-                WritesAccepted++;
-                return;
             case EntityReply answer when _commandWriters.Remove(answer.RequestId, out WriterId writer):
                 if (answer.Reply is VolumeStateReply state && state.View.Writer == writer)
                 {
@@ -107,7 +98,6 @@ internal sealed class SimZombie : SimProcess
             3 => new ReportRebuildProgress(volume, writer, g, l, Sim.Between(0, SimGeometry.SegmentBytes)),
             _ => new DetachVolume(volume, writer),
         };
-        CommandsSent++;
         long id = World.NextRequestId();
         while (_commandWriters.Count >= MaxOpenCommands && _commandOrder.TryDequeue(out long oldest))
         {
