@@ -35,17 +35,19 @@ public sealed class ActorVolumeControl(
         };
 
     public VolumeLayout LegFailed(VolumeLayout current, int group, int leg, WireStatus reason, ILegFencer fencer) =>
-        Answer(current, new ReportLegFailed(volume, writer, group, leg, reason.ToString()), LegFailureWait);
+        Answer(current, new ReportLegFailed(volume, writer, group, leg, reason.ToString(), At(current, group, leg)), LegFailureWait);
 
     public VolumeLayout LegReturned(VolumeLayout current, int group, int leg, ILegFencer fencer) =>
-        Answer(current, new ReportLegReturned(volume, writer, group, leg));
+        Answer(current, new ReportLegReturned(volume, writer, group, leg, At(current, group, leg)));
 
     public VolumeLayout LegResynced(VolumeLayout current, int group, int leg, ILegFencer fencer) =>
-        Answer(current, new ReportLegResynced(volume, writer, group, leg));
+        Answer(current, new ReportLegResynced(volume, writer, group, leg, At(current, group, leg)));
 
     /// <summary>Recorded by the entity without an answer awaited: a lost checkpoint only means a little more copying after a crash.</summary>
     public void RebuildProgress(VolumeLayout current, int group, int leg, long doneBytes) =>
-        volumes.Tell(new ReportRebuildProgress(volume, writer, group, leg, doneBytes));
+        volumes.Tell(new ReportRebuildProgress(volume, writer, group, leg, doneBytes, At(current, group, leg)));
+
+    private static LegAddress At(VolumeLayout layout, int group, int leg) => LegAddress.Of(layout.Groups[group].Legs[leg]);
 
     public VolumeLayout? Refresh(VolumeLayout current)
     {

@@ -25,17 +25,20 @@ public sealed record AttachVolume(VolumeName Volume, NodeId Client, WriterId Wri
 public sealed record DetachVolume(VolumeName Volume, WriterId Writer) : IVolumeCommand;
 
 /// <summary>The writer's engine saw a leg fail; the answer comes only after the survivors are fenced at the new epoch.</summary>
-public sealed record ReportLegFailed(VolumeName Volume, WriterId Writer, int Group, int Leg, string Reason) : IVolumeCommand;
+public sealed record ReportLegFailed(VolumeName Volume, WriterId Writer, int Group, int Leg, string Reason, LegAddress? At = null) : IVolumeCommand;
 
 /// <summary>The entity itself could not fence a leg at a new epoch: the leg is treated as failed.</summary>
 public sealed record LegUnfenceable(VolumeName Volume, ulong Epoch, int Group, int Leg, string Reason) : IVolumeCommand;
 
-/// <summary>A stale leg's target answers again: start a delta resync.</summary>
-public sealed record ReportLegReturned(VolumeName Volume, WriterId Writer, int Group, int Leg) : IVolumeCommand;
+// The writer's leg reports name the segment they are about (At) when they can: one that names a replaced segment is
+// refused. Without At (an older writer) the report applies to whatever segment the leg has now.
 
-public sealed record ReportRebuildProgress(VolumeName Volume, WriterId Writer, int Group, int Leg, long DoneBytes) : IVolumeCommand;
+/// <summary>A stale leg's target answers again: start a delta resync (or resume a full rebuild).</summary>
+public sealed record ReportLegReturned(VolumeName Volume, WriterId Writer, int Group, int Leg, LegAddress? At = null) : IVolumeCommand;
 
-public sealed record ReportLegResynced(VolumeName Volume, WriterId Writer, int Group, int Leg) : IVolumeCommand;
+public sealed record ReportRebuildProgress(VolumeName Volume, WriterId Writer, int Group, int Leg, long DoneBytes, LegAddress? At = null) : IVolumeCommand;
+
+public sealed record ReportLegResynced(VolumeName Volume, WriterId Writer, int Group, int Leg, LegAddress? At = null) : IVolumeCommand;
 
 /// <summary>A drive holding legs of this volume went out or failed: its legs are to be replaced.</summary>
 public sealed record DriveLost(VolumeName Volume, DriveId Drive) : IVolumeCommand;

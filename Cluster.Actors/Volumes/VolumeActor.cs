@@ -57,6 +57,12 @@ public sealed partial class VolumeActor : ReceivePersistentActor, IWithTimers
         {
             StartRelease();
         }
+        // The previous incarnation may have persisted an epoch and died before fencing it: push it again before
+        // anything is answered, so no layout leaves this entity at an epoch its targets do not enforce.
+        if (_state.Status == VolumeStatus.Ready && _state.Epoch > 0)
+        {
+            StartFence(new VolumeStateReply(_state.View()), ActorRefs.Nobody, round: 0, claimed: []);
+        }
     }
 
     private void Idle()
@@ -194,14 +200,14 @@ public sealed partial class VolumeActor : ReceivePersistentActor, IWithTimers
     private void OnFenceRoundDone(FenceRoundDone done)
     {
         ImmutableArray<LegFenceOutcome> failures = [.. done.Results.Where(r => !r.Fenced)];
-        if (failures.IsEmpty || _state.Status != VolumeStatus.Ready || done.Round + 1 >= MaxFenceRounds)
+        if (failures.IsEmpty || _state.Status != VolumeStatus.Ready)
         {
-            if (!failures.IsEmpty)
-            {
-                _log.Warning("volume {0}: {1} legs not fenced at epoch {2}: {3}", _volume, failures.Length, done.Epoch,
-                    string.Join("; ", failures.Select(f => $"group {f.Group} leg {f.Leg}: {f.Status}")));
-            }
             Finish(done.Reply, done.ReplyTo);
+            return;
+        }
+        if (done.Round + 1 >= MaxFenceRounds)
+        {
+            FinishUnfenced(done, failures);
             return;
         }
         VolumeState next = _state;
@@ -217,11 +223,24 @@ public sealed partial class VolumeActor : ReceivePersistentActor, IWithTimers
         }
         if (events.Count == 0)
         {
-            _log.Warning("volume {0}: group's last in-sync leg could not be fenced at epoch {1}; its I/O fails until it can be", _volume, done.Epoch);
-            Finish(done.Reply, done.ReplyTo);
+            FinishUnfenced(done, failures);
             return;
         }
         PersistThen(events.ToImmutable(), epochBefore => AfterChange(epochBefore, done.Reply, done.ReplyTo, done.Round + 1, done.Claimed));
+    }
+
+    /// <summary>
+    /// Legs that stay unfenced are in-sync legs that are their group's last: the new epoch is persisted but not on
+    /// their targets, where an earlier writer could still write. The layout is not handed out; the caller is told to
+    /// retry (a writer's next attach or report raises the epoch and fences again).
+    /// </summary>
+    private void FinishUnfenced(FenceRoundDone done, ImmutableArray<LegFenceOutcome> failures)
+    {
+        string which = string.Join("; ", failures.Select(f => $"group {f.Group} leg {f.Leg}: {f.Status}"));
+        _log.Warning("volume {0}: not fenced at epoch {1}: {2}", _volume, done.Epoch, which);
+        Finish(done.Reply is VolumeStateReply
+            ? new VolumeCommandRefused(_volume, VolumeRefusal.Busy, $"epoch {done.Epoch} could not be fenced on every in-sync leg ({which}); retry when its target answers")
+            : done.Reply, done.ReplyTo);
     }
 
     private void StartRefence(int group, int leg, IVolumeReply refusal, IActorRef replyTo)

@@ -105,11 +105,11 @@ public sealed record VolumeState(
             AcknowledgeRelease c => DecideAcknowledgeRelease(c, now),
             AttachVolume c => DecideAttach(c, now),
             DetachVolume c => DecideDetach(c),
-            ReportLegFailed c => CheckWriter(c.Writer) ?? CheckLeg(c.Group, c.Leg) ?? DecideStale(c.Group, c.Leg, c.Reason),
+            ReportLegFailed c => CheckWriter(c.Writer) ?? CheckLeg(c.Group, c.Leg, c.At) ?? DecideStale(c.Group, c.Leg, c.Reason),
             LegUnfenceable c => Status != VolumeStatus.Ready ? NotReady() : CheckLeg(c.Group, c.Leg) ?? DecideStale(c.Group, c.Leg, c.Reason),
-            ReportLegReturned c => CheckWriter(c.Writer) ?? CheckLeg(c.Group, c.Leg) ?? DecideReturned(c, now),
-            ReportRebuildProgress c => CheckWriter(c.Writer) ?? CheckLeg(c.Group, c.Leg) ?? DecideProgress(c, now),
-            ReportLegResynced c => CheckWriter(c.Writer) ?? CheckLeg(c.Group, c.Leg) ?? DecideResynced(c),
+            ReportLegReturned c => CheckWriter(c.Writer) ?? CheckLeg(c.Group, c.Leg, c.At) ?? DecideReturned(c, now),
+            ReportRebuildProgress c => CheckWriter(c.Writer) ?? CheckLeg(c.Group, c.Leg, c.At) ?? DecideProgress(c, now),
+            ReportLegResynced c => CheckWriter(c.Writer) ?? CheckLeg(c.Group, c.Leg, c.At) ?? DecideResynced(c),
             CommitReplaceLeg c => Status != VolumeStatus.Ready ? NotReady() : CheckLeg(c.Group, c.Leg) ?? DecideReplace(c),
             GetVolume or DriveLost => Accept([]),
             CreateVolume or GrowVolume => Refuse(VolumeRefusal.Invalid, $"{command.GetType().Name} goes through placement first"),
@@ -404,10 +404,18 @@ public sealed record VolumeState(
             : null;
     }
 
-    private Decision<IVolumeEvent, IVolumeReply>? CheckLeg(int group, int leg) =>
-        group < 0 || group >= Groups.Length || leg < 0 || leg >= Groups[group].Legs.Length
-            ? Refuse(VolumeRefusal.Invalid, $"volume {Volume} has no group {group} leg {leg}")
+    private Decision<IVolumeEvent, IVolumeReply>? CheckLeg(int group, int leg, LegAddress? at = null)
+    {
+        if (group < 0 || group >= Groups.Length || leg < 0 || leg >= Groups[group].Legs.Length)
+        {
+            return Refuse(VolumeRefusal.Invalid, $"volume {Volume} has no group {group} leg {leg}");
+        }
+        // A report that waited while the leg was replaced speaks of the old segment: applying it to the new one
+        // could mark a segment nobody copied into as in sync.
+        return at is { } a && a != LegAddress.Of(Groups[group].Legs[leg])
+            ? Refuse(VolumeRefusal.Invalid, $"group {group} leg {leg} is no longer {a.Target}/{a.TargetDrive}/{a.Segment}: the report is about a replaced segment")
             : null;
+    }
 
     private VolumeState WithLeg(int group, int leg, Func<LegInfo, LegInfo> change)
     {

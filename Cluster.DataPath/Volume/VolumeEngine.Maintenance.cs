@@ -329,7 +329,8 @@ public sealed unsafe partial class VolumeEngine
         var write = new WireHeader
         {
             Op = WireOp.Write,
-            Flags = WireFlags.NoIntent,
+            // A copy marks intent on its destination like any write: on mirror:3 the only record that a region
+            // changed may otherwise leave with the leg it was copied from (found by the simulation, seed 827).
             VolumeId = layout.VolumeId,
             Epoch = layout.Epoch,
             WriterId = layout.WriterId,

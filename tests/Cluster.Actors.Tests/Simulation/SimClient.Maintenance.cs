@@ -106,7 +106,7 @@ internal sealed partial class SimClient
                 done();
                 return;
             }
-            Control(() => StateOf(group, leg) == LegState.Stale ? new ReportLegReturned(_volume, _writer, group, leg) : null, _ =>
+            Control(() => StateOf(group, leg) == LegState.Stale ? new ReportLegReturned(_volume, _writer, group, leg, LegAddress.Of(Leg(group, leg))) : null, _ =>
             {
                 if (StateOf(group, leg) == LegState.Rebuilding)
                 {
@@ -128,6 +128,7 @@ internal sealed partial class SimClient
     private void ResyncCopy(int group, int leg, Action done)
     {
         SegmentRef segment = Leg(group, leg).Segment;
+        LegAddress address = LegAddress.Of(Leg(group, leg));
         bool Same() => Leg(group, leg).Segment == segment && StateOf(group, leg) == LegState.Rebuilding;
         GatherIntent(group, wholeIfUnreadable: l => l == leg, mask =>
         {
@@ -147,7 +148,7 @@ internal sealed partial class SimClient
             long regionBytes = World.Geometry.RegionBytes;
             CopyRegions(group, leg, segment, regions,
                 region => Control(
-                    () => Same() ? new ReportRebuildProgress(_volume, _writer, group, leg, (region + 1) * regionBytes) : null,
+                    () => Same() ? new ReportRebuildProgress(_volume, _writer, group, leg, (region + 1) * regionBytes, address) : null,
                     _ => { }),
                 copied =>
                 {
@@ -156,7 +157,7 @@ internal sealed partial class SimClient
                         done();
                         return;
                     }
-                    Control(() => Same() ? new ReportLegResynced(_volume, _writer, group, leg) : null, _ =>
+                    Control(() => Same() ? new ReportLegResynced(_volume, _writer, group, leg, address) : null, _ =>
                     {
                         if (StateOf(group, leg) == LegState.InSync)
                         {

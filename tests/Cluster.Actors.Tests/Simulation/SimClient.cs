@@ -368,7 +368,7 @@ internal sealed partial class SimClient : SimProcess
     /// <summary>Reports a failing leg unless it is already out of the layout, then continues whatever the answer.</summary>
     private void ReportLegFailed(int group, int leg, string reason, Action done)
     {
-        Control(() => StateOf(group, leg) == LegState.Stale ? null : new ReportLegFailed(_volume, _writer, group, leg, reason), _ => done());
+        Control(() => StateOf(group, leg) == LegState.Stale ? null : new ReportLegFailed(_volume, _writer, group, leg, reason, LegAddress.Of(Leg(group, leg))), _ => done());
     }
 
     /// <summary>Fences a leg at our epoch ourselves: its target missed the entity's fence (it was away).</summary>
