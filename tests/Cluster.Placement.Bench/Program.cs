@@ -58,12 +58,30 @@ internal static class Program
         if (options.Markdown is { } markdown)
         {
             string existing = File.Exists(markdown) ? File.ReadAllText(markdown) : "";
-            string section = MarkdownSection.Render(options, cluster, plan, results, machine, loadAverageEnd, started, MarkdownSection.ExtractNotes(existing));
+            string section = MarkdownSection.Render(options, FigureArgs(args), cluster, plan, results, machine, loadAverageEnd, started, MarkdownSection.ExtractNotes(existing));
             Directory.CreateDirectory(Path.GetDirectoryName(markdown)!);
             File.WriteAllText(markdown, MarkdownSection.Splice(existing, section));
             Log($"wrote the placement section of {markdown}");
         }
         return 0;
+    }
+
+    /// <summary>The arguments that shape the figures, as given (where the output goes does not).</summary>
+    private static string FigureArgs(string[] args)
+    {
+        var kept = new List<string>();
+        for (int i = 0; i < args.Length; i++)
+        {
+            if (args[i] is "--out-json" or "--markdown")
+            {
+                i++;
+            }
+            else if (!args[i].StartsWith("--out-json=", StringComparison.Ordinal) && !args[i].StartsWith("--markdown=", StringComparison.Ordinal))
+            {
+                kept.Add(args[i]);
+            }
+        }
+        return string.Join(' ', kept);
     }
 
     private static string Summary(StrategyResult r) => string.Create(CultureInfo.InvariantCulture,
