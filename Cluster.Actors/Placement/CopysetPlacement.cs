@@ -10,8 +10,9 @@ namespace Shoal.Actors.Placement;
 /// its three members, the emptiest drive on each — and the team is the emptiest one that can hold the group.
 /// <para>
 /// Why peers stay bounded: a drive only ever shares groups with drives on its own teams' other members. A node joins
-/// one team when it arrives and a second only when another needs a partner (growth, a lost member replaced), and never
-/// one that would give its drives more than 16 possible peers (two teams of 4-drive nodes make exactly 16). The bound
+/// one team when it arrives and another only when a team needs a partner (a node that arrived alone, a lost member
+/// replaced, a zone that arrived alone and teamed across racks), and never one that would give its drives more than 16
+/// possible peers (two teams of 4-drive nodes make exactly 16). The bound
 /// is also enforced per drive: each drive keeps its peer set, and a group whose legs would push a drive past 16 peers
 /// is not placed there. The cluster's size does not enter: 100 or 100,000 nodes, a drive talks to the same handful.
 /// </para>
