@@ -3,13 +3,17 @@
 #   build   compile everything (warnings are errors)
 #   test    install what the tests need from the system (apt, PostgreSQL included), build, check formatting, run every test project
 #   run     the static-layout demo: two targets + a client exporting nbd://127.0.0.1:10809/demo
-#   bench   fio against shoal, shoal-mirror2, nbdkit and qemu-nbd; writes bench/results/latest.json and docs/benchmarks.md
+#   bench   fio against shoal, shoal-mirror2, nbdkit and qemu-nbd (bench/results/latest.json, docs/benchmarks.md), then
+#           copyset against random placement on a simulated 100,000-node cluster (bench/results/placement.json and the
+#           placement section of docs/benchmarks.md); 'bench -Only datapath' or 'bench -Only placement' runs one of them,
+#           and the remaining arguments go to that one (to the data-path harness when both run)
 #   format  dotnet format (use 'format -Verify' to check only)
 param(
     [Parameter(Position = 0)][ValidateSet('build', 'test', 'run', 'bench', 'format')][string]$Target = 'build',
     [string]$Configuration = 'Release',
     [string]$Filter = '',
     [switch]$Verify,
+    [ValidateSet('', 'datapath', 'placement')][string]$Only = '',
     [Parameter(ValueFromRemainingArguments = $true)][string[]]$Rest = @()
 )
 $ErrorActionPreference = 'Stop'
@@ -75,10 +79,20 @@ switch ($Target) {
         exit $LASTEXITCODE
     }
     'bench' {
-        Install-SystemPackages
-        Invoke-Native 'dotnet' @('build', 'Cluster.Host/Cluster.Host.csproj', '-c', 'Release', '--nologo', '-v', 'quiet')
-        Invoke-Native 'dotnet' @('build', 'tests/Cluster.Bench/Cluster.Bench.csproj', '-c', 'Release', '--nologo', '-v', 'quiet')
-        Invoke-Native 'dotnet' (@("tests/Cluster.Bench/bin/Release/net10.0/Shoal.Bench.dll", '--repo', $root) + $Rest)
+        if ($Only -ne 'placement') {
+            Install-SystemPackages
+            Invoke-Native 'dotnet' @('build', 'Cluster.Host/Cluster.Host.csproj', '-c', 'Release', '--nologo', '-v', 'quiet')
+            Invoke-Native 'dotnet' @('build', 'tests/Cluster.Bench/Cluster.Bench.csproj', '-c', 'Release', '--nologo', '-v', 'quiet')
+            Invoke-Native 'dotnet' (@("tests/Cluster.Bench/bin/Release/net10.0/Shoal.Bench.dll", '--repo', $root) + $Rest)
+        }
+        if ($Only -ne 'datapath') {
+            # In-process and CPU-only (no system packages): it rewrites just its own section of docs/benchmarks.md,
+            # which the data-path harness above carries over when it rewrites the rest.
+            Invoke-Native 'dotnet' @('build', 'tests/Cluster.Placement.Bench/Cluster.Placement.Bench.csproj', '-c', 'Release', '--nologo', '-v', 'quiet')
+            $placementArgs = @('--out-json', (Join-Path $root 'bench/results/placement.json'), '--markdown', (Join-Path $root 'docs/benchmarks.md'))
+            if ($Only -eq 'placement') { $placementArgs += $Rest }
+            Invoke-Native 'dotnet' (@('tests/Cluster.Placement.Bench/bin/Release/net10.0/Shoal.Placement.Bench.dll') + $placementArgs)
+        }
     }
     'format' {
         if ($Verify) { Invoke-Native 'dotnet' @('format', 'shoal.slnx', '--verify-no-changes') }

@@ -4,25 +4,37 @@ namespace Shoal.Actors.Placement;
 // member's. Placing where that is largest puts each group where its fullest leg is least full.
 public sealed partial class CopysetPlacement
 {
-    private long BestFraction(TeamMember member)
+    /// <summary>Finds the member's emptiest drive; true when its free share changed.</summary>
+    private bool UpdateBest(TeamMember member)
     {
-        long best = 0;
+        long best = -1;
+        int bestSlot = -1;
         foreach (int slot in member.Drives)
         {
-            best = Math.Max(best, _view.Drive(slot).FreeFraction);
+            long fraction = _view.Drive(slot).FreeFraction;
+            if (fraction > best)
+            {
+                best = fraction;
+                bestSlot = slot;
+            }
         }
-        return best;
+        best = Math.Max(best, 0);
+        member.BestSlot = bestSlot;
+        if (best == member.BestFraction)
+        {
+            return false;
+        }
+        member.BestFraction = best;
+        return true;
     }
 
     /// <summary>After a member's drives filled or emptied: re-key its teams.</summary>
     private void RefreshFraction(TeamMember member)
     {
-        long best = BestFraction(member);
-        if (best == member.BestFraction)
+        if (!UpdateBest(member))
         {
             return;
         }
-        member.BestFraction = best;
         foreach (CopysetTeam team in member.Teams)
         {
             for (int legs = 1; legs <= CopysetTeam.Size; legs++)
@@ -69,19 +81,26 @@ public sealed partial class CopysetPlacement
 
     private static long KeyOf(CopysetTeam team, int legs)
     {
-        Span<long> fractions = stackalloc long[CopysetTeam.Size];
-        for (int i = 0; i < team.Count; i++)
-        {
-            fractions[i] = team.Members[i].BestFraction;
-        }
-        fractions = fractions[..team.Count];
-        if (fractions.IsEmpty)
+        if (team.Count == 0)
         {
             return -1;
         }
-        fractions.Sort();
-        // Ascending: the L-th emptiest is L from the end; a team with fewer members (Drive spread) uses its fullest.
-        return fractions[Math.Max(0, fractions.Length - legs)];
+        // The L-th largest of at most three values; a team with fewer members (Drive spread) uses its fullest.
+        long a = team.Members[0].BestFraction;
+        long b = team.Count > 1 ? team.Members[1].BestFraction : long.MaxValue;
+        long c = team.Count > 2 ? team.Members[2].BestFraction : long.MaxValue;
+        long high = Math.Max(a, Math.Max(b == long.MaxValue ? a : b, c == long.MaxValue ? a : c));
+        long low = Math.Min(a, Math.Min(b, c));
+        if (legs == 1 || team.Count == 1)
+        {
+            return legs == 1 ? high : low;
+        }
+        if (legs >= team.Count)
+        {
+            return low;
+        }
+        // Two of three: the middle value.
+        return a + b + c - high - low;
     }
 
     /// <summary>The strongest level at which the team can hold a group of <paramref name="legs"/> legs, or -1.</summary>

@@ -33,14 +33,33 @@ public sealed partial class CopysetPlacement
                 Recruit(pool, team, ref scans);
             }
         }
-        // 2. New nodes team with each other, one from each of the three zones with the most of them left.
-        FormBatch(pool);
-        // 3. The rest (too few zones among the new nodes) recruit partners wherever the best spread is.
+        // 2. New nodes team with each other — one from each of the three zones with the most of them left, then (a
+        //    zone arriving alone) from three racks — so new capacity fills through its own teams rather than at
+        //    the pace of the full nodes it would otherwise be teamed with.
+        var belowZone = new List<TeamMember>();
+        FormBatch(pool, FailureDomainLevel.Zone, belowZone);
+        FormBatch(pool, FailureDomainLevel.Rack, belowZone);
+        // 3. The rest (too few racks among the new nodes) recruit partners wherever the best spread is.
         while (pool.Pending.Count > 0)
         {
             CopysetTeam team = NewTeam(pool);
             AddMember(team, pool.Pending[^1]);
             Recruit(pool, team, ref scans);
+        }
+        // 4. Nodes teamed only within a zone, in a pool that spans three, also take a zone-apart team if the peer
+        //    budget allows, so that zone-spread groups can use them too.
+        foreach (TeamMember member in belowZone)
+        {
+            if (member.Live && member.Teams.Count < MaxTeamsPerNode && member.PotentialPeers < MaxPeers)
+            {
+                CopysetTeam team = NewTeam(pool);
+                AddMember(team, member);
+                Recruit(pool, team, ref scans);
+                if (EligibleLevel(team, 2) < (int)FailureDomainLevel.Zone)
+                {
+                    Dissolve(team);
+                }
+            }
         }
         pool.Incomplete.RemoveAll(team =>
         {
@@ -50,32 +69,39 @@ public sealed partial class CopysetPlacement
         pool.Dirty = false;
     }
 
-    private void FormBatch(CopysetPool pool)
+    /// <summary>
+    /// Teams the new nodes three at a time, each from a different domain at <paramref name="level"/>, always from the
+    /// three domains with the most new nodes left (so none is stranded alone at the end). Members of teams that end
+    /// below zone spread in a pool that has three zones go to <paramref name="belowZone"/>.
+    /// </summary>
+    private void FormBatch(CopysetPool pool, FailureDomainLevel level, List<TeamMember> belowZone)
     {
         if (pool.Pending.Count < CopysetTeam.Size)
         {
             return;
         }
-        var byZone = new Dictionary<int, List<TeamMember>>();
+        var byDomain = new Dictionary<int, List<TeamMember>>();
         foreach (TeamMember member in pool.Pending)
         {
-            if (!byZone.TryGetValue(member.Zone, out List<TeamMember>? zone))
+            int key = level == FailureDomainLevel.Zone ? member.Zone : member.Rack;
+            if (!byDomain.TryGetValue(key, out List<TeamMember>? domain))
             {
-                zone = [];
-                byZone.Add(member.Zone, zone);
+                domain = [];
+                byDomain.Add(key, domain);
             }
-            zone.Add(member);
+            domain.Add(member);
         }
-        if (byZone.Count < CopysetTeam.Size)
+        if (byDomain.Count < CopysetTeam.Size)
         {
             return;
         }
-        var largestFirst = new PriorityQueue<List<TeamMember>, int>(byZone.Count);
-        foreach (List<TeamMember> zone in byZone.Values)
+        var largestFirst = new PriorityQueue<List<TeamMember>, int>(byDomain.Count);
+        foreach (List<TeamMember> domain in byDomain.Values)
         {
-            _random.Shuffle(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(zone));
-            largestFirst.Enqueue(zone, -zone.Count);
+            _random.Shuffle(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(domain));
+            largestFirst.Enqueue(domain, -domain.Count);
         }
+        bool poolSpansZones = pool.MembersPerZone.Count >= CopysetTeam.Size;
         var picked = new List<TeamMember>[CopysetTeam.Size];
         while (largestFirst.Count >= CopysetTeam.Size)
         {
@@ -86,13 +112,26 @@ public sealed partial class CopysetPlacement
                 AddMember(team, picked[i][^1]);
                 picked[i].RemoveAt(picked[i].Count - 1);
             }
-            foreach (List<TeamMember> zone in picked)
+            foreach (List<TeamMember> domain in picked)
             {
-                if (zone.Count > 0)
+                if (domain.Count > 0)
                 {
-                    largestFirst.Enqueue(zone, -zone.Count);
+                    largestFirst.Enqueue(domain, -domain.Count);
                 }
             }
+            if (poolSpansZones && EligibleLevel(team, CopysetTeam.Size) < (int)FailureDomainLevel.Zone)
+            {
+                belowZone.AddRange(team.Members);
+            }
+        }
+    }
+
+    /// <summary>Undoes a team that turned out useless (it could not reach the spread it was made for); nothing was placed on it.</summary>
+    private void Dissolve(CopysetTeam team)
+    {
+        while (team.Count > 0)
+        {
+            LeaveTeam(team, team.Members[team.Count - 1]);
         }
     }
 
@@ -298,7 +337,7 @@ public sealed partial class CopysetPlacement
         member.Drives.Add(slot);
         _memberOfSlot[slot] = member;
         _peerCount[slot] = 0;
-        member.BestFraction = BestFraction(member);
+        UpdateBest(member);
         foreach (CopysetTeam team in member.Teams)
         {
             for (int i = 0; i < team.Count; i++)
@@ -331,7 +370,7 @@ public sealed partial class CopysetPlacement
         }
         if (member.Drives.Count > 0)
         {
-            member.BestFraction = BestFraction(member);
+            UpdateBest(member);
             foreach (CopysetTeam team in member.Teams)
             {
                 RefreshTeam(team);

@@ -10,8 +10,9 @@ namespace Shoal.Actors.Placement;
 /// its three members, the emptiest drive on each — and the team is the emptiest one that can hold the group.
 /// <para>
 /// Why peers stay bounded: a drive only ever shares groups with drives on its own teams' other members. A node joins
-/// one team when it arrives and a second only when another needs a partner (growth, a lost member replaced), and never
-/// one that would give its drives more than 16 possible peers (two teams of 4-drive nodes make exactly 16). The bound
+/// one team when it arrives and another only when a team needs a partner (a node that arrived alone, a lost member
+/// replaced, a zone that arrived alone and teamed across racks), and never one that would give its drives more than 16
+/// possible peers (two teams of 4-drive nodes make exactly 16). The bound
 /// is also enforced per drive: each drive keeps its peer set, and a group whose legs would push a drive past 16 peers
 /// is not placed there. The cluster's size does not enter: 100 or 100,000 nodes, a drive talks to the same handful.
 /// </para>
@@ -287,18 +288,29 @@ public sealed partial class CopysetPlacement : IPlacement
                 {
                     continue;
                 }
-                foreach (int slot in member.Drives)
+                // The member's emptiest drive is the answer unless it is taken, short of room or of peer capacity;
+                // only then are its other drives looked at.
+                long bonus = shared ? 0 : PlacementView.FractionScale + 1;
+                int slot = member.BestSlot;
+                if (slot >= 0 && Fits(slot, chosen, segments, newPeers))
                 {
-                    ref DriveSlot drive = ref _view.Drive(slot);
-                    if (drive.FreeSegments < segments || chosen.Contains(slot) || !PeersFit(slot, chosen, newPeers))
+                    if (member.BestFraction + bonus > bestScore)
+                    {
+                        best = slot;
+                        bestScore = member.BestFraction + bonus;
+                    }
+                    continue;
+                }
+                foreach (int other in member.Drives)
+                {
+                    if (other == slot || !Fits(other, chosen, segments, newPeers))
                     {
                         continue;
                     }
-                    // At Drive spread two legs may share a node, but a node of their own is still preferred.
-                    long score = drive.FreeFraction + (shared ? 0 : PlacementView.FractionScale + 1);
+                    long score = _view.Drive(other).FreeFraction + bonus;
                     if (score > bestScore)
                     {
-                        best = slot;
+                        best = other;
                         bestScore = score;
                     }
                 }
@@ -320,6 +332,9 @@ public sealed partial class CopysetPlacement : IPlacement
         }
         return true;
     }
+
+    private bool Fits(int slot, ReadOnlySpan<int> chosen, int segments, ReadOnlySpan<int> newPeers) =>
+        _view.Drive(slot).FreeSegments >= segments && !chosen.Contains(slot) && PeersFit(slot, chosen, newPeers);
 
     /// <summary>Whether <paramref name="member"/> may take a leg beside the chosen ones; <paramref name="shared"/> says it already holds one.</summary>
     private bool MemberApart(TeamMember member, ReadOnlySpan<int> chosen, FailureDomainLevel spread, out bool shared)

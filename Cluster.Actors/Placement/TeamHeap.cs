@@ -2,29 +2,30 @@ namespace Shoal.Actors.Placement;
 
 /// <summary>
 /// An indexed max-heap of teams on their key for one leg count: the emptiest team is at the root, and a team whose
-/// key changed moves in O(log n). Positions live in the teams themselves, so there is no side table.
+/// key changed moves in O(log n). Keys sit in their own array beside the teams, so a sift compares contiguous longs
+/// instead of chasing each team; a team's position lives in the team itself, so there is no side table.
 /// </summary>
 internal sealed class TeamHeap(int legs)
 {
     private readonly int _legs = legs;
     private CopysetTeam[] _items = new CopysetTeam[16];
+    private long[] _keys = new long[16];
 
     public int Count { get; private set; }
 
     public CopysetTeam At(int position) => _items[position];
 
-    public long KeyAt(int position) => _items[position].Key[_legs];
+    public long KeyAt(int position) => _keys[position];
 
     public void Insert(CopysetTeam team)
     {
         if (Count == _items.Length)
         {
             Array.Resize(ref _items, Count * 2);
+            Array.Resize(ref _keys, Count * 2);
         }
-        _items[Count] = team;
-        team.HeapSlot[_legs] = Count;
         Count++;
-        SiftUp(Count - 1);
+        Place(team, team.Key[_legs], SiftUp(Count - 1, team.Key[_legs]));
     }
 
     public void Remove(CopysetTeam team)
@@ -32,43 +33,47 @@ internal sealed class TeamHeap(int legs)
         int position = team.HeapSlot[_legs];
         Count--;
         CopysetTeam last = _items[Count];
+        long lastKey = _keys[Count];
         _items[Count] = null!;
         team.HeapSlot[_legs] = -1;
         if (position < Count)
         {
-            _items[position] = last;
-            last.HeapSlot[_legs] = position;
-            SiftDown(SiftUp(position));
+            Place(last, lastKey, SiftDown(SiftUp(position, lastKey), lastKey));
         }
     }
 
     /// <summary>Restores order after the team's key changed.</summary>
-    public void Update(CopysetTeam team) => SiftDown(SiftUp(team.HeapSlot[_legs]));
-
-    private int SiftUp(int position)
+    public void Update(CopysetTeam team)
     {
-        CopysetTeam team = _items[position];
         long key = team.Key[_legs];
+        Place(team, key, SiftDown(SiftUp(team.HeapSlot[_legs], key), key));
+    }
+
+    private void Place(CopysetTeam team, long key, int position)
+    {
+        _items[position] = team;
+        _keys[position] = key;
+        team.HeapSlot[_legs] = position;
+    }
+
+    /// <summary>Moves the hole at <paramref name="position"/> up past smaller parents; returns where <paramref name="key"/> belongs.</summary>
+    private int SiftUp(int position, long key)
+    {
         while (position > 0)
         {
             int parent = (position - 1) >> 1;
-            if (_items[parent].Key[_legs] >= key)
+            if (_keys[parent] >= key)
             {
                 break;
             }
-            _items[position] = _items[parent];
-            _items[position].HeapSlot[_legs] = position;
+            Place(_items[parent], _keys[parent], position);
             position = parent;
         }
-        _items[position] = team;
-        team.HeapSlot[_legs] = position;
         return position;
     }
 
-    private int SiftDown(int position)
+    private int SiftDown(int position, long key)
     {
-        CopysetTeam team = _items[position];
-        long key = team.Key[_legs];
         while (true)
         {
             int child = (position << 1) + 1;
@@ -76,20 +81,17 @@ internal sealed class TeamHeap(int legs)
             {
                 break;
             }
-            if (child + 1 < Count && _items[child + 1].Key[_legs] > _items[child].Key[_legs])
+            if (child + 1 < Count && _keys[child + 1] > _keys[child])
             {
                 child++;
             }
-            if (_items[child].Key[_legs] <= key)
+            if (_keys[child] <= key)
             {
                 break;
             }
-            _items[position] = _items[child];
-            _items[position].HeapSlot[_legs] = position;
+            Place(_items[child], _keys[child], position);
             position = child;
         }
-        _items[position] = team;
-        team.HeapSlot[_legs] = position;
         return position;
     }
 }

@@ -22,6 +22,9 @@ internal sealed class TeamMember(CopysetPool pool, int node, int rack, int zone)
     /// <summary>Free share of the emptiest drive (<see cref="PlacementView.FractionScale"/> units): the balance key.</summary>
     public long BestFraction { get; set; }
 
+    /// <summary>That emptiest drive's slot, or -1: the first (usually the only) drive a placement looks at here.</summary>
+    public int BestSlot { get; set; } = -1;
+
     /// <summary>Index in <see cref="CopysetPool.Members"/>, or in <see cref="CopysetPool.Pending"/> while teamless.</summary>
     public int PoolPosition { get; set; }
 

@@ -6,12 +6,15 @@ namespace Shoal.Bench;
 /// <summary>
 /// Renders <c>docs/benchmarks.md</c>: one table per case, then the project's bars as PASS/MISS
 /// lines. Everything is regenerated except the text between the notes markers, which belongs to
-/// the humans analysing the figures.
+/// the humans analysing the figures, and the placement benchmark's section (between its own
+/// markers), which that benchmark owns and which is carried over verbatim at the end.
 /// </summary>
 internal static class MarkdownReport
 {
     public const string NotesStart = "<!-- notes -->";
     public const string NotesEnd = "<!-- /notes -->";
+    public const string PlacementBegin = "<!-- placement:begin -->";
+    public const string PlacementEnd = "<!-- placement:end -->";
 
     private const string DefaultNotes = "\n_Analysis of these figures goes here; the harness keeps the text between the markers on every run._\n";
     private const double Q1Bar = 0.7;
@@ -29,6 +32,18 @@ internal static class MarkdownReport
         start += NotesStart.Length;
         int end = existing.IndexOf(NotesEnd, start, StringComparison.Ordinal);
         return end < 0 ? null : existing[start..end];
+    }
+
+    /// <summary>The placement benchmark's section, markers included, verbatim from an existing report, or null when there is none.</summary>
+    public static string? ExtractPlacement(string existing)
+    {
+        int start = existing.IndexOf(PlacementBegin, StringComparison.Ordinal);
+        if (start < 0)
+        {
+            return null;
+        }
+        int end = existing.IndexOf(PlacementEnd, start, StringComparison.Ordinal);
+        return end < 0 ? null : existing[start..(end + PlacementEnd.Length)];
     }
 
     public static string Render(IReadOnlyList<CaseResult> results, BenchOptions options, MachineInfo machine, DateTimeOffset startedUtc,
@@ -101,6 +116,13 @@ internal static class MarkdownReport
 
         sb.Append("## Notes\n\n");
         sb.Append(NotesStart).Append(notes ?? DefaultNotes).Append(NotesEnd).Append('\n');
+
+        // The runner hands Render only the notes, so the placement section is read from the report being replaced.
+        string? placement = File.Exists(options.OutMarkdown) ? ExtractPlacement(File.ReadAllText(options.OutMarkdown)) : null;
+        if (placement != null)
+        {
+            sb.Append('\n').Append(placement).Append('\n');
+        }
         return sb.ToString();
     }
 

@@ -128,6 +128,54 @@ public sealed class CopysetPlacementTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void Fill_stays_balanced_when_a_zone_arrives_alone()
+    {
+        // A zone's nodes cannot team across zones among themselves; they team across racks, so new capacity fills
+        // from its own teams instead of at the pace of the full nodes it would otherwise be teamed with.
+        var cluster = new TestCluster(TestCluster.Copyset(seed: 12));
+        int nodes = cluster.AddNodes(zones: 4, racksPerZone: 4, nodesPerRack: 5, drivesPerNode: 4, segmentsPerDrive: 20_000);
+        var random = new Random(12);
+        FillTo(0.6);
+        cluster.AddNodes(zones: 1, racksPerZone: 4, nodesPerRack: 5, drivesPerNode: 4, segmentsPerDrive: 20_000, firstNode: nodes, firstZone: 4);
+        FillTo(0.7);
+        double imbalance = cluster.Imbalance();
+        output.WriteLine($"imbalance {imbalance:F4}");
+        Assert.True(imbalance <= 1.05, $"imbalance {imbalance:F4}");
+
+        void FillTo(double share)
+        {
+            long capacity = cluster.Drives.Values.Sum(d => (long)d.TotalSegments);
+            while (cluster.Drives.Keys.Sum(cluster.Used) < capacity * share)
+            {
+                Assert.True(cluster.Place(groups: 1 + random.Next(8), legs: 2 + random.Next(2), FailureDomainLevel.Rack, random.Next(10, 200)).Succeeded);
+            }
+        }
+    }
+
+    [Fact]
+    public void Relabelled_nodes_keep_legs_apart()
+    {
+        var cluster = new TestCluster(TestCluster.Copyset(seed: 13));
+        cluster.AddNodes(zones: 3, racksPerZone: 3, nodesPerRack: 3, drivesPerNode: 2, segmentsPerDrive: 5_000);
+        for (int v = 0; v < 100; v++)
+        {
+            Assert.True(cluster.Place(groups: 2, legs: 3, FailureDomainLevel.Zone).Succeeded);
+        }
+        // Zone 2 is folded into zone 0 (racks renamed so they stay distinct): teams that spanned three zones now span
+        // two, and zone-spread mirror:3 has nowhere left to go, while rack spread still works and stays apart.
+        for (int node = 18; node < 27; node++)
+        {
+            cluster.Relabel(node, "z0", $"r{node / 3}");
+        }
+        Assert.False(cluster.Place(groups: 1, legs: 3, FailureDomainLevel.Zone).Succeeded);
+        for (int v = 0; v < 100; v++)
+        {
+            // TestCluster.Place checks every group against the new labels.
+            Assert.True(cluster.Place(groups: 2, legs: 2 + (v % 2), v % 2 == 0 ? FailureDomainLevel.Zone : FailureDomainLevel.Rack).Succeeded);
+        }
+    }
+
+    [Fact]
     public void Copysets_lose_data_to_three_node_failures_far_less_often_than_random()
     {
         double copyset = PlaceAndMeasure(new CopysetPlacement(new Random(4)));

@@ -60,6 +60,17 @@ internal sealed class TestCluster(IPlacement placement)
         }
     }
 
+    /// <summary>Moves a node to another rack or zone, as its drives' next reports would say.</summary>
+    public void Relabel(int node, string zone, string rack)
+    {
+        foreach (PlacementDrive drive in _drives.Values.Where(d => d.Domain.Node == $"n{node}").ToList())
+        {
+            PlacementDrive moved = drive with { Domain = new FailureDomain($"n{node}", rack, zone), FreeSegments = drive.TotalSegments - (int)_used[drive.Id] };
+            _drives[drive.Id] = moved;
+            Placement.UpsertDrive(moved);
+        }
+    }
+
     public void RemoveNode(int node)
     {
         foreach (DriveId id in _drives.Keys.Where(id => _drives[id].Domain.Node == $"n{node}").ToList())
