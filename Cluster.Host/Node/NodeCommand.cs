@@ -97,10 +97,18 @@ internal static class NodeCommand
             using var lifetime = new ProcessLifetime(options.StatsFile, () => Stats(engines, target));
             // Downed by the cluster (a partition's minority, or paused past downing): the actor system shuts down and
             // the node stops with it, so nothing keeps serving from a node the cluster no longer counts.
+            ProcessLifetime running = lifetime;
             system.WhenTerminated.ContinueWith(_ =>
             {
-                log("the actor system terminated (downed by the cluster?): stopping");
-                lifetime.Stop();
+                try
+                {
+                    log("the actor system terminated (downed by the cluster?): stopping");
+                    running.Stop();
+                }
+                catch (ObjectDisposedException)
+                {
+                    // an orderly stop got there first
+                }
             }, TaskScheduler.Default);
             Log.Announce($"shoal node ready name={options.Name} akka={options.Akka} roles={string.Join(',', options.Roles.Order())}" +
                 (target != null ? $" data={target.LocalEndPoint}" : "") + (nbd != null ? $" nbd={nbd.TcpEndPoint} exports={string.Join(',', engines.Select(e => e.Name))}" : ""));
