@@ -13,6 +13,11 @@ namespace Shoal.DataPath.Volume;
 public sealed unsafe partial class VolumeEngine
 {
     private const int RegionLockTimeoutMs = 5000;
+
+    /// <summary>Longest wait before a stale leg the control port would not take back is offered again.</summary>
+    private const int MaxReturnBackoffMs = 30_000;
+
+    private readonly Dictionary<(int Group, int Leg), (long NotBeforeTicks, int BackoffMs)> _returnBackoff = [];
     private BlockMemory? _copyBuffer;
     private ulong[]? _cleanMask;
     private int[]? _cleanLocked;
@@ -90,8 +95,25 @@ public sealed unsafe partial class VolumeEngine
                 }
                 if (v.Layout.Groups[g].Legs[l].State != LegState.InSync && !_stopping)
                 {
+                    // A leg whose target answers but that the control plane keeps stale (its node cannot be fenced
+                    // yet, e.g. it has not rejoined) is offered again with a growing delay, not every second.
+                    bool stale = v.Layout.Groups[g].Legs[l].State == LegState.Stale;
+                    long now = Environment.TickCount64;
+                    if (stale && _returnBackoff.TryGetValue((g, l), out var backoff) && now < backoff.NotBeforeTicks)
+                    {
+                        continue;
+                    }
                     Resync(g, l);
                     v = _view;
+                    if (stale && v.Layout.Groups[g].Legs[l].State == LegState.Stale)
+                    {
+                        int next = Math.Min(MaxReturnBackoffMs, Math.Max(_options.ReprobeIntervalMs, _returnBackoff.GetValueOrDefault((g, l)).BackoffMs * 2));
+                        _returnBackoff[(g, l)] = (Environment.TickCount64 + next, next);
+                    }
+                    else
+                    {
+                        _returnBackoff.Remove((g, l));
+                    }
                 }
             }
         }

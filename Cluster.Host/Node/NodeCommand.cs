@@ -94,7 +94,7 @@ internal static class NodeCommand
                 nbd = new NbdServer(engines.Select(e => new NbdExport(e.Name, e)), 0, log);
                 nbd.ListenTcp(options.NbdListen);
             }
-            using var lifetime = new ProcessLifetime(options.StatsFile, () => Stats(engines, target));
+            using var lifetime = new ProcessLifetime(options.StatsFile, () => Stats(engines, target, system));
             // Downed by the cluster (a partition's minority, or paused past downing): the actor system shuts down and
             // the node stops with it, so nothing keeps serving from a node the cluster no longer counts.
             ProcessLifetime running = lifetime;
@@ -258,8 +258,10 @@ internal static class NodeCommand
         return new WriterId(value);
     }
 
-    private static object Stats(List<VolumeEngine> engines, TargetServer? target) => new
+    private static object Stats(List<VolumeEngine> engines, TargetServer? target, ActorSystem system) => new
     {
+        members = Cluster.Get(system).State.Members.Select(m => $"{m.Address}:{m.Status}").ToArray(),
+        unreachable = Cluster.Get(system).State.Unreachable.Select(m => m.Address.ToString()).ToArray(),
         volumes = engines.Select(e => new
         {
             name = e.Name,

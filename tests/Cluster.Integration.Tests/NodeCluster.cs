@@ -99,6 +99,25 @@ internal sealed class NodeCluster : IDisposable
         _nodes[n - 1] = ShoalProcess.StartWith($"n{n}", args, "shoal node ready", TimeSpan.FromMinutes(3));
     }
 
+    /// <summary>
+    /// Waits until the cluster, as <paramref name="observer"/> sees it, no longer counts node <paramref name="n"/>: a
+    /// node restarted on the same address joins only once its previous incarnation is downed and removed.
+    /// </summary>
+    public void WaitUntilRemoved(int n, int observer)
+    {
+        string address = $"127.0.0.1:{_akkaPorts[n - 1]}";
+        long deadline = Environment.TickCount64 + 90_000;
+        while (StaticCluster.Snapshot(Node(observer), StatsFile(observer)).GetProperty("counters").GetProperty("members")
+            .EnumerateArray().Any(m => m.GetString()!.Contains(address, StringComparison.Ordinal)))
+        {
+            if (Environment.TickCount64 > deadline)
+            {
+                throw new TimeoutException($"n{n} was not removed from the cluster within 90 s");
+            }
+            Thread.Sleep(500);
+        }
+    }
+
     public void Kill9(int n)
     {
         Node(n).Kill9();

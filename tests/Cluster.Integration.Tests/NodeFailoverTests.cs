@@ -65,7 +65,9 @@ public sealed class NodeFailoverTests(PostgresServer postgres, ITestOutputHelper
         Assert.True(degradedEpoch > epoch);
         output.WriteLine($"degraded at epoch {degradedEpoch}");
 
-        // It returns: only the regions written meanwhile are copied, then every leg is in sync.
+        // It returns (once the cluster has removed its previous incarnation): only the regions written meanwhile are
+        // copied, then every leg is in sync.
+        cluster.WaitUntilRemoved(victim, observer: 1);
         cluster.Start(victim);
         (ulong healedEpoch, string[][] healed, long resyncAfter) = cluster.WaitForVolume(
             v => v.Legs.SelectMany(g => g).All(l => l.EndsWith(":InSync", StringComparison.Ordinal)), TimeSpan.FromMinutes(2), "every leg in sync after the return");

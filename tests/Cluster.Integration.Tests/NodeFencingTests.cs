@@ -65,6 +65,7 @@ public sealed class NodeFencingTests(ITestOutputHelper output)
 
             // B dies too, and only A comes back: group 0 has no in-sync leg that answers, so reads fail.
             c.Kill9(b);
+            c.WaitUntilRemoved(a, observer: 4);
             c.Start(a);
             var failing = Stopwatch.StartNew();
             (int code, string text) = Tool.Run("fio", [.. Tool.FioVerify(c.NbdUri, "randwrite", "8m", "4k", 8, offset: "0", name: "while-a-down"), "--verify_only"], s_fioTimeout);
@@ -74,6 +75,7 @@ public sealed class NodeFencingTests(ITestOutputHelper output)
             Assert.NotEqual("InSync", alone[0][0].Split(':')[1]);
 
             // B returns: A resyncs from B, and everything reads back as written.
+            c.WaitUntilRemoved(b, observer: 4);
             c.Start(b);
             (_, string[][] healed, _) = c.WaitForVolume(v => v.Legs.SelectMany(g => g).All(l => l.EndsWith(":InSync", StringComparison.Ordinal)),
                 TimeSpan.FromMinutes(3), "every leg in sync after B returned");
