@@ -72,10 +72,16 @@ internal sealed class NodeCluster : IDisposable
         var args = new List<string>
         {
             "node", "start", "--name", $"n{n}", "--data-dir", Path.Combine(Root, $"n{n}"), "--cluster-key-file", KeyFile,
-            "--akka", $"127.0.0.1:{_akkaPorts[n - 1]}", "--seed", $"127.0.0.1:{_akkaPorts[0]}", "--seed", $"127.0.0.1:{_akkaPorts[1]}",
+            "--akka", $"127.0.0.1:{_akkaPorts[n - 1]}",
             "--journal", "postgresql", "--journal-connection", _journal, "--segment-size", SegmentSize,
             "--out-after", _outAfterSeconds.ToString(CultureInfo.InvariantCulture), "--sbr-stable-after", "5",
         };
+        // Every node of the cluster is a seed: a restarted first seed then finds the others instead of forming a
+        // cluster of its own when the second seed happens to be down too.
+        for (int s = 1; s <= Math.Max(3, Client); s++)
+        {
+            args.AddRange(["--seed", $"127.0.0.1:{_akkaPorts[s - 1]}"]);
+        }
         bool target = n <= 3;
         bool client = n == Client || _forced.Contains(n);
         args.AddRange(["--roles", target && client ? "target,client" : target ? "target" : "client"]);

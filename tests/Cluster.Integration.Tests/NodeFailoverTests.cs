@@ -11,7 +11,8 @@ namespace Shoal.Integration.Tests;
 /// </summary>
 public sealed class NodeFailoverTests(PostgresServer postgres, ITestOutputHelper output) : IClassFixture<PostgresServer>
 {
-    private const int OutAfterSeconds = 20;
+    /// <summary>Long enough for the first return (after the cluster removes the old incarnation, ~15 s) to be a delta resync.</summary>
+    private const int OutAfterSeconds = 45;
     private static readonly TimeSpan s_fioTimeout = TimeSpan.FromMinutes(4);
 
     private static void Fio(string what, string[] args)

@@ -63,9 +63,10 @@ public sealed class NodeFencingTests(ITestOutputHelper output)
             Fio("write while A is down", Tool.FioVerify(c.NbdUri, "randwrite", "8m", "4k", 8, offset: "0", name: "while-a-down"));
             c.WaitForVolume(v => v.Legs[0][0].EndsWith(":Stale", StringComparison.Ordinal), TimeSpan.FromMinutes(1), "A's leg of group 0 stale");
 
-            // B dies too, and only A comes back: group 0 has no in-sync leg that answers, so reads fail.
-            c.Kill9(b);
+            // B dies too (once A is out of the cluster, so the survivors stay a majority), and only A comes back:
+            // group 0 has no in-sync leg that answers, so reads fail.
             c.WaitUntilRemoved(a, observer: 4);
+            c.Kill9(b);
             c.Start(a);
             var failing = Stopwatch.StartNew();
             (int code, string text) = Tool.Run("fio", [.. Tool.FioVerify(c.NbdUri, "randwrite", "8m", "4k", 8, offset: "0", name: "while-a-down"), "--verify_only"], s_fioTimeout);
