@@ -46,8 +46,9 @@ public sealed class NodeFailoverTests(PostgresServer postgres, ITestOutputHelper
 
         Fio("fill", Tool.FioVerify(cluster.NbdUri, "write", "128m", "1m", 4, name: "fill"));
 
-        // A node other than the client's that holds legs dies while fio writes with verification.
-        int victim = legs.SelectMany(g => g).Select(l => int.Parse(l[1..2], System.Globalization.CultureInfo.InvariantCulture)).First(n => n != 1);
+        // A node other than the client's dies while fio writes with verification into groups 2 and 3 (32-64 MiB):
+        // the victim holds a leg of one of them, so the writer meets the failure.
+        int victim = legs.Skip(2).Take(2).SelectMany(g => g).Select(l => int.Parse(l[1..2], System.Globalization.CultureInfo.InvariantCulture)).First(n => n != 1);
         using (var fio = Tool.Start("fio", Tool.FioVerify(cluster.NbdUri, "randwrite", "32m", "4k", 8, offset: "32m", name: "under-failure")))
         {
             Task<string> fioOut = fio.StandardOutput.ReadToEndAsync();
