@@ -41,43 +41,11 @@ internal sealed record BenchOptions
     /// <summary>Returns null when help was asked for.</summary>
     public static BenchOptions? Parse(IReadOnlyList<string> args)
     {
-        var values = new Dictionary<string, string>(StringComparer.Ordinal);
         string[] known = ["runtime-s", "ramp-s", "systems", "cases", "repo", "shoal-dll", "out-json", "out-md", "poll-spin-us", "port-base"];
-        for (int i = 0; i < args.Count; i++)
+        Dictionary<string, string>? values = BenchArgs.Parse(args, known);
+        if (values == null)
         {
-            string a = args[i];
-            if (a is "--help" or "-h" or "help")
-            {
-                return null;
-            }
-            if (!a.StartsWith("--", StringComparison.Ordinal))
-            {
-                throw new UsageException($"unexpected argument '{a}'");
-            }
-            string key = a[2..];
-            string? value = null;
-            int eq = key.IndexOf('=', StringComparison.Ordinal);
-            if (eq >= 0)
-            {
-                value = key[(eq + 1)..];
-                key = key[..eq];
-            }
-            if (!known.Contains(key))
-            {
-                throw new UsageException($"unknown option '--{key}'");
-            }
-            if (value == null)
-            {
-                if (i + 1 >= args.Count)
-                {
-                    throw new UsageException($"--{key} needs a value");
-                }
-                value = args[++i];
-            }
-            if (!values.TryAdd(key, value))
-            {
-                throw new UsageException($"--{key} given twice");
-            }
+            return null;
         }
 
         string repo = Path.GetFullPath(values.GetValueOrDefault("repo") ?? Directory.GetCurrentDirectory());
@@ -110,16 +78,16 @@ internal sealed record BenchOptions
 
         return new BenchOptions
         {
-            RuntimeSeconds = Int(values, "runtime-s", 10, 1, 3600),
-            RampSeconds = Int(values, "ramp-s", 2, 0, 600),
+            RuntimeSeconds = BenchArgs.Int(values, "runtime-s", 10, 1, 3600),
+            RampSeconds = BenchArgs.Int(values, "ramp-s", 2, 0, 600),
             Systems = systems,
             Cases = cases,
             RepoDir = repo,
             ShoalDll = InRepo("shoal-dll", Path.Combine("Cluster.Host", "bin", "Release", "net10.0", "shoal.dll")),
             OutJson = InRepo("out-json", Path.Combine("bench", "results", "latest.json")),
             OutMarkdown = InRepo("out-md", Path.Combine("docs", "benchmarks.md")),
-            PollSpinMicros = values.ContainsKey("poll-spin-us") ? Int(values, "poll-spin-us", 0, 0, 10_000) : null,
-            PortBase = Int(values, "port-base", 27000, 1024, 65000),
+            PollSpinMicros = values.ContainsKey("poll-spin-us") ? BenchArgs.Int(values, "poll-spin-us", 0, 0, 10_000) : null,
+            PortBase = BenchArgs.Int(values, "port-base", 27000, 1024, 65000),
         };
     }
 
@@ -127,18 +95,5 @@ internal sealed record BenchOptions
     {
         string[] parts = list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         return parts.Length > 0 ? parts : throw new UsageException($"{option} needs at least one name");
-    }
-
-    private static int Int(Dictionary<string, string> values, string key, int fallback, int min, int max)
-    {
-        if (!values.TryGetValue(key, out string? text))
-        {
-            return fallback;
-        }
-        if (!int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out int value) || value < min || value > max)
-        {
-            throw new UsageException($"--{key} must be an integer from {min} to {max}, not '{text}'");
-        }
-        return value;
     }
 }

@@ -38,7 +38,7 @@ internal sealed class BenchRunner(BenchOptions options, string harnessArgs, Acti
         log($"clock ticks per second: {ProcCpu.TicksPerSecond.ToString(CultureInfo.InvariantCulture)}");
         MachineInfo machine = MachineInfo.Collect(fio, nbdkit, qemuNbd);
         DateTimeOffset started = DateTimeOffset.UtcNow;
-        string loadAtStart = MachineInfo.LoadAverage();
+        string loadAtStart = HostFacts.LoadAverage();
 
         var results = new List<CaseResult>();
         // Fresh files every run: a leftover from an interrupted run would carry old data and drive metadata into this one.
@@ -83,7 +83,7 @@ internal sealed class BenchRunner(BenchOptions options, string harnessArgs, Acti
             RemoveScratch();
         }
 
-        string loadAtEnd = MachineInfo.LoadAverage();
+        string loadAtEnd = HostFacts.LoadAverage();
         WriteJson(results);
         WriteMarkdown(results, machine, started, (loadAtStart, loadAtEnd));
     }

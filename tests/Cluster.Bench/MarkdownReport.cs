@@ -13,8 +13,6 @@ internal static class MarkdownReport
 {
     public const string NotesStart = "<!-- notes -->";
     public const string NotesEnd = "<!-- /notes -->";
-    public const string PlacementBegin = "<!-- placement:begin -->";
-    public const string PlacementEnd = "<!-- placement:end -->";
 
     private const string DefaultNotes = "\n_Analysis of these figures goes here; the harness keeps the text between the markers on every run._\n";
     private const double Q1Bar = 0.7;
@@ -22,29 +20,10 @@ internal static class MarkdownReport
     private const double MirrorBar = 0.6;
 
     /// <summary>The notes text (verbatim, without the markers) from an existing report, or null when there is none.</summary>
-    public static string? ExtractNotes(string existing)
-    {
-        int start = existing.IndexOf(NotesStart, StringComparison.Ordinal);
-        if (start < 0)
-        {
-            return null;
-        }
-        start += NotesStart.Length;
-        int end = existing.IndexOf(NotesEnd, start, StringComparison.Ordinal);
-        return end < 0 ? null : existing[start..end];
-    }
+    public static string? ExtractNotes(string existing) => ReportText.Between(existing, NotesStart, NotesEnd);
 
     /// <summary>The placement benchmark's section, markers included, verbatim from an existing report, or null when there is none.</summary>
-    public static string? ExtractPlacement(string existing)
-    {
-        int start = existing.IndexOf(PlacementBegin, StringComparison.Ordinal);
-        if (start < 0)
-        {
-            return null;
-        }
-        int end = existing.IndexOf(PlacementEnd, start, StringComparison.Ordinal);
-        return end < 0 ? null : existing[start..(end + PlacementEnd.Length)];
-    }
+    public static string? ExtractPlacement(string existing) => ReportText.Between(existing, ReportText.PlacementBegin, ReportText.PlacementEnd, withMarkers: true);
 
     public static string Render(IReadOnlyList<CaseResult> results, BenchOptions options, MachineInfo machine, DateTimeOffset startedUtc,
         string harnessArgs, (string Start, string End) loadAverage, IReadOnlyList<string> interruptions, string? notes)

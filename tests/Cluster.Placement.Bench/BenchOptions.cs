@@ -75,61 +75,29 @@ internal sealed record BenchOptions
     {
         string[] known = ["nodes", "drives-per-node", "rack-size", "racks-per-zone", "segments-per-drive", "volumes", "mix", "stripe-width",
             "volume-gib", "max-leg-gib", "spread", "grow-percent", "seed", "strategies", "out-json", "markdown"];
-        var values = new Dictionary<string, string>(StringComparer.Ordinal);
-        for (int i = 0; i < args.Count; i++)
+        Dictionary<string, string>? values = BenchArgs.Parse(args, known);
+        if (values == null)
         {
-            string a = args[i];
-            if (a is "--help" or "-h" or "help")
-            {
-                return null;
-            }
-            if (!a.StartsWith("--", StringComparison.Ordinal))
-            {
-                throw new UsageException($"unexpected argument '{a}'");
-            }
-            string key = a[2..];
-            string? value = null;
-            int eq = key.IndexOf('=', StringComparison.Ordinal);
-            if (eq >= 0)
-            {
-                value = key[(eq + 1)..];
-                key = key[..eq];
-            }
-            if (!known.Contains(key))
-            {
-                throw new UsageException($"unknown option '--{key}'");
-            }
-            if (value == null)
-            {
-                if (i + 1 >= args.Count)
-                {
-                    throw new UsageException($"--{key} needs a value");
-                }
-                value = args[++i];
-            }
-            if (!values.TryAdd(key, value))
-            {
-                throw new UsageException($"--{key} given twice");
-            }
+            return null;
         }
 
         (int minGib, int maxGib) = Range(values.GetValueOrDefault("volume-gib") ?? "128-3072");
         var options = new BenchOptions
         {
-            Nodes = Int(values, "nodes", 100_000, 3, LossProbability.MaxNodes),
-            DrivesPerNode = Int(values, "drives-per-node", 4, 1, 64),
-            RackSize = Int(values, "rack-size", 40, 1, 1_000),
-            RacksPerZone = Int(values, "racks-per-zone", 25, 1, 100_000),
-            SegmentsPerDrive = Int(values, "segments-per-drive", 114_440, 1, 1 << 30),
-            Volumes = Int(values, "volumes", 1_000_000, 1, 100_000_000),
+            Nodes = BenchArgs.Int(values, "nodes", 100_000, 3, LossProbability.MaxNodes),
+            DrivesPerNode = BenchArgs.Int(values, "drives-per-node", 4, 1, 64),
+            RackSize = BenchArgs.Int(values, "rack-size", 40, 1, 1_000),
+            RacksPerZone = BenchArgs.Int(values, "racks-per-zone", 25, 1, 100_000),
+            SegmentsPerDrive = BenchArgs.Int(values, "segments-per-drive", 114_440, 1, 1 << 30),
+            Volumes = BenchArgs.Int(values, "volumes", 1_000_000, 1, 100_000_000),
             MixPercent = Mix(values.GetValueOrDefault("mix")),
-            StripeWidth = Int(values, "stripe-width", 4, 1, 64),
+            StripeWidth = BenchArgs.Int(values, "stripe-width", 4, 1, 64),
             MinVolumeGib = minGib,
             MaxVolumeGib = maxGib,
-            MaxLegGib = Int(values, "max-leg-gib", 256, 1, 1 << 20),
+            MaxLegGib = BenchArgs.Int(values, "max-leg-gib", 256, 1, 1 << 20),
             Spread = Level(values.GetValueOrDefault("spread") ?? "rack"),
-            GrowPercent = Int(values, "grow-percent", 10, 0, 90),
-            Seed = Int(values, "seed", 1, int.MinValue, int.MaxValue),
+            GrowPercent = BenchArgs.Int(values, "grow-percent", 10, 0, 90),
+            Seed = BenchArgs.Int(values, "seed", 1, int.MinValue, int.MaxValue),
             Strategies = Strategy(values.GetValueOrDefault("strategies")),
             OutJson = values.TryGetValue("out-json", out string? json) ? Path.GetFullPath(json) : null,
             Markdown = values.TryGetValue("markdown", out string? md) ? Path.GetFullPath(md) : null,
@@ -203,18 +171,5 @@ internal sealed record BenchOptions
             throw new UsageException($"--strategies: pick from {string.Join(",", AllStrategies)}");
         }
         return [.. AllStrategies.Where(picked.Contains)];
-    }
-
-    private static int Int(Dictionary<string, string> values, string key, int fallback, int min, int max)
-    {
-        if (!values.TryGetValue(key, out string? text))
-        {
-            return fallback;
-        }
-        if (!int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out int value) || value < min || value > max)
-        {
-            throw new UsageException($"--{key} must be an integer from {min} to {max}, not '{text}'");
-        }
-        return value;
     }
 }

@@ -10,8 +10,8 @@ namespace Shoal.Placement.Bench;
 /// </summary>
 internal static class MarkdownSection
 {
-    public const string Begin = "<!-- placement:begin -->";
-    public const string End = "<!-- placement:end -->";
+    public const string Begin = ReportText.PlacementBegin;
+    public const string End = ReportText.PlacementEnd;
     public const string NotesStart = "<!-- placement-notes -->";
     public const string NotesEnd = "<!-- /placement-notes -->";
 
@@ -41,17 +41,7 @@ internal static class MarkdownSection
     }
 
     /// <summary>The analysis text from an existing file's placement section, or null.</summary>
-    public static string? ExtractNotes(string existing)
-    {
-        int start = existing.IndexOf(NotesStart, StringComparison.Ordinal);
-        if (start < 0)
-        {
-            return null;
-        }
-        start += NotesStart.Length;
-        int end = existing.IndexOf(NotesEnd, start, StringComparison.Ordinal);
-        return end < 0 ? null : existing[start..end];
-    }
+    public static string? ExtractNotes(string existing) => ReportText.Between(existing, NotesStart, NotesEnd);
 
     public static string Render(BenchOptions options, string passedArgs, BenchCluster cluster, VolumePlan plan, IReadOnlyList<StrategyResult> results,
         MachineInfo machine, string loadAverageEnd, DateTimeOffset startedUtc, string? notes)

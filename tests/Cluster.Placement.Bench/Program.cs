@@ -48,7 +48,7 @@ internal static class Program
             GC.Collect();
         }
 
-        string loadAverageEnd = MachineInfo.LoadAverageNow();
+        string loadAverageEnd = HostFacts.LoadAverage();
         if (options.OutJson is { } json)
         {
             Directory.CreateDirectory(Path.GetDirectoryName(json)!);
