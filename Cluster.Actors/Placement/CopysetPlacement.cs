@@ -208,13 +208,11 @@ public sealed partial class CopysetPlacement : IPlacement
 
     public bool Release(DriveId drive, int segments)
     {
-        ArgumentOutOfRangeException.ThrowIfNegative(segments);
-        if (!_view.TryGetSlot(drive, out int slot))
+        int slot = _view.Release(drive, segments);
+        if (slot < 0)
         {
             return false;
         }
-        ref DriveSlot d = ref _view.Drive(slot);
-        d.FreeSegments = (int)Math.Min(d.TotalSegments, (long)d.FreeSegments + segments);
         RefreshFraction(_memberOfSlot[slot]!);
         return true;
     }

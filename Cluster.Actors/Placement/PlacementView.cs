@@ -37,6 +37,19 @@ internal sealed class PlacementView
 
     public bool TryGetSlot(DriveId id, out int slot) => _slotOf.TryGetValue(id, out slot);
 
+    /// <summary>Gives segments back to a drive (never above its total); its slot, or -1 when the drive is not in the view.</summary>
+    public int Release(DriveId id, int segments)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(segments);
+        if (!TryGetSlot(id, out int slot))
+        {
+            return -1;
+        }
+        ref DriveSlot d = ref _drives[slot];
+        d.FreeSegments = (int)Math.Min(d.TotalSegments, (long)d.FreeSegments + segments);
+        return slot;
+    }
+
     public bool TryGetClass(string driveClass, out int cls) => _classOf.TryGetValue(driveClass, out cls);
 
     public int InternClass(string driveClass)

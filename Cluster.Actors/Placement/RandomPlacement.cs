@@ -138,17 +138,7 @@ public sealed class RandomPlacement : IPlacement
         return true;
     }
 
-    public bool Release(DriveId drive, int segments)
-    {
-        ArgumentOutOfRangeException.ThrowIfNegative(segments);
-        if (!_view.TryGetSlot(drive, out int slot))
-        {
-            return false;
-        }
-        ref DriveSlot d = ref _view.Drive(slot);
-        d.FreeSegments = (int)Math.Min(d.TotalSegments, (long)d.FreeSegments + segments);
-        return true;
-    }
+    public bool Release(DriveId drive, int segments) => _view.Release(drive, segments) >= 0;
 
     /// <summary>A uniformly random eligible drive, or -1 when there is none.</summary>
     private int Pick(int cls, int segments, FailureDomainLevel spread, ReadOnlySpan<int> apartFrom, int failed)
