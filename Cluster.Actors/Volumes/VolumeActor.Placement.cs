@@ -14,16 +14,18 @@ public sealed partial class VolumeActor
     private void StartPlacement(IVolumeCommand command, IActorRef replyTo)
     {
         Become(Busy);
-        PlaceAsync(command, _state).PipeTo(Self,
-            success: outcome => new PlacementDone(outcome.Commits, outcome.Refusal, outcome.Granted, replyTo),
-            failure: e => new PlacementDone([], new VolumeCommandRefused(_volume, VolumeRefusal.Busy, "placement failed: " + e.Message), [], replyTo));
+        // The incarnation the new segments are allocated to: a fresh one for a create, the current one otherwise.
+        VolumeUid uid = command is CreateVolume ? NewUid(_state.Uid) : _state.Uid;
+        PlaceAsync(command, _state, uid).PipeTo(Self,
+            success: outcome => new PlacementDone(outcome.Commits, outcome.Refusal, outcome.Granted, uid, replyTo),
+            failure: e => new PlacementDone([], new VolumeCommandRefused(_volume, VolumeRefusal.Busy, "placement failed: " + e.Message), [], uid, replyTo));
     }
 
     private void OnPlacementDone(PlacementDone done)
     {
         if (done.Refusal != null)
         {
-            Release(done.Granted);
+            Release(done.Granted, done.Uid);
             Finish(done.Refusal, done.ReplyTo);
             return;
         }
@@ -36,7 +38,7 @@ public sealed partial class VolumeActor
             if (d.Reply is VolumeCommandRefused refused)
             {
                 // Nothing of this commit is kept: give its new segments back.
-                Release(GrantedBy(commit));
+                Release(GrantedBy(commit), done.Uid);
                 reply = refused;
                 continue;
             }
@@ -64,50 +66,45 @@ public sealed partial class VolumeActor
     };
 
     /// <summary>Gives segments that were allocated but never committed back to their drives.</summary>
-    private void Release(ImmutableArray<SegmentRef> segments)
+    private void Release(ImmutableArray<SegmentRef> segments, VolumeUid uid)
     {
         foreach (IGrouping<DriveId, SegmentRef> byDrive in segments.GroupBy(s => s.Drive))
         {
-            _drives.Tell(new ReleaseSegments(byDrive.Key, _pendingUid, [.. byDrive.Select(s => s.Segment)]));
+            _drives.Tell(new ReleaseSegments(byDrive.Key, uid, [.. byDrive.Select(s => s.Segment)]));
         }
     }
 
-    private VolumeUid _pendingUid;
-
-    private async Task<PlacementOutcome> PlaceAsync(IVolumeCommand command, VolumeState state)
+    private async Task<PlacementOutcome> PlaceAsync(IVolumeCommand command, VolumeState state, VolumeUid uid)
     {
         switch (command)
         {
             case CreateVolume c:
                 {
-                    _pendingUid = NewUid(state.Uid);
                     int groups = c.Spec.GroupsFor(c.Spec.SizeBytes, _options.SegmentBytes);
-                    var planned = await PlanAndAllocate(new PlanGroups(groups, c.Spec.Legs, c.Spec.DriveClass, c.Spec.Spread), _pendingUid, firstGroup: 0).ConfigureAwait(false);
+                    var planned = await PlanAndAllocate(new PlanGroups(groups, c.Spec.Legs, c.Spec.DriveClass, c.Spec.Spread), uid, firstGroup: 0).ConfigureAwait(false);
                     return planned.Refusal != null
                         ? planned
-                        : planned with { Commits = [new CommitCreate(_volume, _pendingUid, c.Spec, _options.SegmentBytes, _options.RegionBytes, planned.Groups)] };
+                        : planned with { Commits = [new CommitCreate(_volume, uid, c.Spec, _options.SegmentBytes, _options.RegionBytes, planned.Groups)] };
                 }
             case GrowVolume c:
                 {
-                    _pendingUid = state.Uid;
                     int added = state.Spec!.GroupsFor(c.SizeBytes, state.SegmentBytes) - state.Groups.Length;
                     if (added == 0)
                     {
                         return new PlacementOutcome([new CommitGrow(_volume, c.SizeBytes, [])], [], null, []);
                     }
-                    var planned = await PlanAndAllocate(new PlanGroups(added, state.Spec.Legs, state.Spec.DriveClass, state.Spec.Spread), state.Uid, state.Groups.Length).ConfigureAwait(false);
+                    var planned = await PlanAndAllocate(new PlanGroups(added, state.Spec.Legs, state.Spec.DriveClass, state.Spec.Spread), uid, state.Groups.Length).ConfigureAwait(false);
                     return planned.Refusal != null ? planned : planned with { Commits = [new CommitGrow(_volume, c.SizeBytes, planned.Groups)] };
                 }
             case DriveLost c:
                 {
-                    _pendingUid = state.Uid;
                     var commits = ImmutableArray.CreateBuilder<IVolumeCommand>();
                     var granted = ImmutableArray.CreateBuilder<SegmentRef>();
                     foreach ((int g, int l) in state.LegsOn(c.Drive))
                     {
                         ImmutableArray<DriveId> survivors = [.. state.Groups[g].Legs.Where((_, i) => i != l).Select(x => x.Segment.Drive)];
                         var request = new PlanReplacement(survivors, c.Drive, state.Spec!.DriveClass, state.Spec.Spread);
-                        PlacementOutcome one = await AllocatePlan(await AskPlan(request).ConfigureAwait(false), state.Uid, [(g, l)]).ConfigureAwait(false);
+                        PlacementOutcome one = await AllocatePlan(await AskPlan(request).ConfigureAwait(false), uid, [(g, l)]).ConfigureAwait(false);
                         if (one.Refusal != null)
                         {
                             _log.Warning("volume {0}: no replacement for group {1} leg {2} on lost drive {3}: {4}", _volume, g, l, c.Drive, ((VolumeCommandRefused)one.Refusal).Reason);
@@ -254,5 +251,5 @@ public sealed partial class VolumeActor
 
     private sealed record PlacementOutcome(ImmutableArray<IVolumeCommand> Commits, ImmutableArray<GroupInfo> Groups, IVolumeReply? Refusal, ImmutableArray<SegmentRef> Granted);
 
-    private sealed record PlacementDone(ImmutableArray<IVolumeCommand> Commits, IVolumeReply? Refusal, ImmutableArray<SegmentRef> Granted, IActorRef ReplyTo);
+    private sealed record PlacementDone(ImmutableArray<IVolumeCommand> Commits, IVolumeReply? Refusal, ImmutableArray<SegmentRef> Granted, VolumeUid Uid, IActorRef ReplyTo);
 }
