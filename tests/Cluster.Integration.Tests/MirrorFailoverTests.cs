@@ -41,9 +41,16 @@ public sealed partial class MirrorFailoverTests
         var counters = cluster.WaitForCounters(c => c.GetProperty("legs").EnumerateArray().All(g => g.EnumerateArray().All(l => l.GetString() == "InSync")),
             TimeSpan.FromSeconds(120), "every leg resynced");
         long copied = counters.GetProperty("resyncBytes").GetInt64();
-        long logged = cluster.Client.Lines.Where(l => l.Contains("resync-complete", StringComparison.Ordinal))
+        // The legs turn in sync just before their resync-complete lines are logged, and the process's output is read
+        // asynchronously: give the lines a moment to arrive before comparing.
+        long Logged() => cluster.Client.Lines.Where(l => l.Contains("resync-complete", StringComparison.Ordinal))
             .Sum(l => long.Parse(BytesCopied().Match(l).Groups[1].Value, CultureInfo.InvariantCulture));
-        Assert.Equal(copied, logged);
+        long deadline = Environment.TickCount64 + 10_000;
+        while (Logged() != copied && Environment.TickCount64 < deadline)
+        {
+            Thread.Sleep(20);
+        }
+        Assert.Equal(copied, Logged());
         Assert.InRange(copied, 32L << 20, 34L << 20); // the 32 MiB written while t2 was away, not the 256 MiB volume
 
         foreach (var group in cluster.Layout.Groups)
