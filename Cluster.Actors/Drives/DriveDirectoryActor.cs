@@ -14,8 +14,16 @@ namespace Shoal.Actors.Drives;
 /// cluster membership into drive health: when a node becomes unreachable or leaves, its drives' entities hear of it
 /// (which also starts an entity that was living on that node, so its out-after clock runs elsewhere).
 /// </summary>
-public sealed class DriveDirectoryActor : ReceiveActor
+public sealed class DriveDirectoryActor : ReceiveActor, IWithTimers
 {
+    /// <summary>
+    /// How often a lost node's drives hear of it again, until their entities say they are out: the first notice may
+    /// reach a shard still homed on the dead node (and be lost), and the repeats keep the entities from being
+    /// passivated while their out-after clock runs.
+    /// </summary>
+    private static readonly TimeSpan s_lostNodeRepeat = TimeSpan.FromSeconds(5);
+
+    private readonly HashSet<NodeId> _lostNodes = [];
     /// <summary>Most drives one directory tracks (400k is the placement benchmark's cluster).</summary>
     public const int MaxDrives = 1 << 20;
 
@@ -34,6 +42,9 @@ public sealed class DriveDirectoryActor : ReceiveActor
         mediator?.Tell(new Subscribe(DriveActor.DrivesTopic, Self));
         Receive<ClusterEvent.UnreachableMember>(m => NodeLost(m.Member));
         Receive<ClusterEvent.MemberRemoved>(m => NodeLost(m.Member));
+        Receive<ClusterEvent.ReachableMember>(m => NodeBack(m.Member));
+        Receive<ClusterEvent.MemberUp>(m => NodeBack(m.Member));
+        Receive<RepeatLostNodes>(_ => TellLostDrives());
         Receive<ClusterEvent.IMemberEvent>(_ => { });
         Receive<ClusterEvent.IReachabilityEvent>(_ => { });
         Receive<ClusterEvent.CurrentClusterState>(_ => { });
@@ -61,9 +72,12 @@ public sealed class DriveDirectoryActor : ReceiveActor
         if (_drives != null)
         {
             Cluster.Get(Context.System).Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsEvents,
-                typeof(ClusterEvent.UnreachableMember), typeof(ClusterEvent.MemberRemoved));
+                typeof(ClusterEvent.UnreachableMember), typeof(ClusterEvent.MemberRemoved), typeof(ClusterEvent.ReachableMember), typeof(ClusterEvent.MemberUp));
+            Timers.StartPeriodicTimer("lost-nodes", RepeatLostNodes.Instance, s_lostNodeRepeat);
         }
     }
+
+    public ITimerScheduler Timers { get; set; } = null!;
 
     protected override void PostStop()
     {
@@ -73,12 +87,26 @@ public sealed class DriveDirectoryActor : ReceiveActor
         }
     }
 
-    /// <summary>A node carries its name as a role; every drive this directory knows on that node is told.</summary>
+    /// <summary>A node carries its name as a role; every drive this directory knows on that node is told, now and again until it is out.</summary>
     private void NodeLost(Member member)
     {
         foreach (DriveView view in _views.Values)
         {
             if (view.Inventory is { } inv && member.Roles.Contains(inv.Node.Value))
+            {
+                _lostNodes.Add(inv.Node);
+            }
+        }
+        TellLostDrives();
+    }
+
+    private void NodeBack(Member member) => _lostNodes.RemoveWhere(node => member.Roles.Contains(node.Value));
+
+    private void TellLostDrives()
+    {
+        foreach (DriveView view in _views.Values)
+        {
+            if (view.Inventory is { } inv && _lostNodes.Contains(inv.Node) && view.Status is not (DriveStatus.Out or DriveStatus.Failed or DriveStatus.Removed))
             {
                 _drives!().Tell(new NodeUnreachable(view.Drive, inv.Node));
             }
@@ -100,5 +128,10 @@ public sealed class DriveDirectoryActor : ReceiveActor
         {
             _placement.RemoveDrive(view.Drive);
         }
+    }
+
+    private sealed class RepeatLostNodes
+    {
+        public static readonly RepeatLostNodes Instance = new();
     }
 }
