@@ -30,7 +30,7 @@ public sealed class ActorVolumeControl(
         Ask(new AttachVolume(volume, client, writer, AttachMode.ReadWrite, Force)) switch
         {
             VolumeStateReply r => ToLayout(r.View),
-            VolumeCommandRefused r => throw new InvalidOperationException($"volume {volume}: attach refused ({r.Code}): {r.Reason}"),
+            VolumeCommandRefused r => throw new VolumeRefusedException(volume, r.Code, r.Reason),
             var other => throw new InvalidOperationException($"volume {volume}: unexpected answer {other}"),
         };
 

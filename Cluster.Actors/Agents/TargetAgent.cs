@@ -16,6 +16,9 @@ namespace Shoal.Actors.Agents;
 /// </summary>
 public sealed class TargetAgent : ReceiveActor, IWithTimers
 {
+    /// <summary>The agent's name under /user on every target node.</summary>
+    public const string Name = "target-agent";
+
     /// <summary>Most segment wipes in flight at once per agent.</summary>
     private const int MaxWipesInFlight = 64;
 
@@ -37,6 +40,13 @@ public sealed class TargetAgent : ReceiveActor, IWithTimers
         Receive<DriveCommandRefused>(r => _log.Warning("drive {0} on {1}: {2}", r.Drive, _options.Node, r.Reason));
         Receive<FenceSegment>(OnFence);
         Receive<Wiped>(OnWiped);
+        Receive<GetTargetStats>(_ => Sender.Tell(new TargetStats(_options.Node, [.. _local.Select(d =>
+        {
+            DriveCounters c = _server.Drives[(int)d.Index].Counters;
+            return new DriveIoStats(d.Id, Interlocked.Read(ref c.Reads), Interlocked.Read(ref c.Writes), Interlocked.Read(ref c.ReadBytes),
+                Interlocked.Read(ref c.WriteBytes), Interlocked.Read(ref c.Errors), LatencyBuckets.Of(c.ReadLatency), c.ReadLatency.SumMicros,
+                LatencyBuckets.Of(c.WriteLatency), c.WriteLatency.SumMicros);
+        })])));
     }
 
     public ITimerScheduler Timers { get; set; } = null!;

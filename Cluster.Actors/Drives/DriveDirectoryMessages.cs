@@ -21,9 +21,9 @@ internal sealed record ResolveDrives(ImmutableArray<DriveId> Drives);
 internal sealed record ResolvedDrives(ImmutableDictionary<DriveId, DriveView> Views);
 
 /// <summary>Every drive the directory knows.</summary>
-internal sealed record ListDrives;
+public sealed record ListDrives;
 
-internal sealed record DriveList(ImmutableArray<DriveView> Drives);
+public sealed record DriveList(ImmutableArray<DriveView> Drives);
 
 /// <summary>Planned capacity handed back (a plan that could not be allocated).</summary>
 internal sealed record ReturnPlan(ImmutableArray<DriveId> Drives);

@@ -11,3 +11,21 @@ public sealed record FenceSegment(DriveId Drive, uint TargetDrive, uint Segment,
 
 /// <summary>The target's answer: <paramref name="Status"/> is the data path's wire status name ("Ok" when fenced).</summary>
 public sealed record SegmentFenceResult(DriveId Drive, uint Segment, ulong Epoch, bool Fenced, string Status) : IShoalMessage;
+
+/// <summary>A target agent's drives' I/O counters (for metrics).</summary>
+public sealed record GetTargetStats : IShoalMessage;
+
+public sealed record TargetStats(NodeId Node, System.Collections.Immutable.ImmutableArray<DriveIoStats> Drives) : IShoalMessage;
+
+/// <summary>One drive's served I/O; latency buckets as in <see cref="LocalVolumeStats"/>.</summary>
+public sealed record DriveIoStats(
+    DriveId Drive,
+    long Reads,
+    long Writes,
+    long ReadBytes,
+    long WriteBytes,
+    long Errors,
+    System.Collections.Immutable.ImmutableArray<long> ReadLatencyBuckets,
+    long ReadLatencySumMicros,
+    System.Collections.Immutable.ImmutableArray<long> WriteLatencyBuckets,
+    long WriteLatencySumMicros);

@@ -14,6 +14,7 @@ public static class EntityHosting
 {
     public const string DriveTypeName = "drive";
     public const string VolumeTypeName = "volume";
+    public const string CatalogTypeName = "catalog";
 
     public static AkkaConfigurationBuilder WithShoalEntities(this AkkaConfigurationBuilder builder, EntityOptions options)
     {
@@ -46,6 +47,8 @@ public static class EntityHosting
                 extractor, shardOptions)
             .WithShardRegion<VolumeRegion>(VolumeTypeName, (_, registry, _) => entityId =>
                 Props.Create(() => new VolumeActor(entityId, registry.Get<DriveRegion>(), registry.Get<DriveDirectory>(), options.Volume)),
+                extractor, shardOptions)
+            .WithShardRegion<CatalogRegion>(CatalogTypeName, (_, _, _) => _ => Props.Create(() => new Catalog.VolumeCatalogActor()),
                 extractor, shardOptions);
     }
 }

@@ -10,6 +10,7 @@ internal sealed class EntityMessageExtractor(int maxShards) : HashCodeMessageExt
     {
         IDriveCommand d => d.Drive.ToString(),
         IVolumeCommand v => v.Volume.Value,
+        ICatalogCommand => Catalog.VolumeCatalogActor.EntityId,
         _ => null,
     };
 }

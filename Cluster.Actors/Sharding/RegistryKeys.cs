@@ -10,3 +10,9 @@ public sealed class VolumeRegion;
 
 /// <summary>This node's drive directory.</summary>
 public sealed class DriveDirectory;
+
+/// <summary>The volume catalog's shard region (one entity).</summary>
+public sealed class CatalogRegion;
+
+/// <summary>This node's client agent (client role only).</summary>
+public sealed class ClientAgentKey;

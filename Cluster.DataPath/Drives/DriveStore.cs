@@ -48,6 +48,9 @@ public sealed unsafe class DriveStore : IDisposable
 
     public Superblock Superblock { get; }
 
+    /// <summary>The I/O its target served from this drive.</summary>
+    public DriveCounters Counters { get; } = new();
+
     public IReadOnlyList<DriveSegment> Segments => _segments;
 
     public long IoErrors => Interlocked.Read(ref _ioErrors);

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
 
@@ -13,7 +14,7 @@ public sealed class NbdServer : IDisposable
     /// <summary>Bound on concurrent NBD connections; the next is closed at once.</summary>
     public const int MaxConnections = 64;
 
-    private readonly Dictionary<string, NbdExport> _exports;
+    private readonly ConcurrentDictionary<string, NbdExport> _exports;
     private readonly Action<string> _log;
     private readonly int _spinMicros;
     private readonly List<Socket> _listeners = [];
@@ -23,7 +24,7 @@ public sealed class NbdServer : IDisposable
 
     public NbdServer(IEnumerable<NbdExport> exports, int spinMicros, Action<string> log)
     {
-        _exports = exports.ToDictionary(e => e.Name, StringComparer.Ordinal);
+        _exports = new ConcurrentDictionary<string, NbdExport>(exports.Select(e => KeyValuePair.Create(e.Name, e)), StringComparer.Ordinal);
         _spinMicros = spinMicros;
         _log = log;
     }
@@ -33,6 +34,35 @@ public sealed class NbdServer : IDisposable
     internal Action<string> Log => _log;
 
     public IPEndPoint? TcpEndPoint { get; private set; }
+
+    /// <summary>The names exported now.</summary>
+    public IReadOnlyCollection<string> ExportNames => [.. _exports.Keys];
+
+    /// <summary>Offers another volume; false when the name is taken.</summary>
+    public bool AddExport(NbdExport export) => _exports.TryAdd(export.Name, export);
+
+    /// <summary>
+    /// Withdraws an export and closes the sessions bound to it, so its engine can be disposed: their clients see the
+    /// connection end (as with any NBD server going away) rather than I/O on a detached volume.
+    /// </summary>
+    public bool RemoveExport(string name)
+    {
+        if (!_exports.TryRemove(name, out NbdExport? export))
+        {
+            return false;
+        }
+        lock (_gate)
+        {
+            foreach (NbdSession s in _sessions)
+            {
+                if (ReferenceEquals(s.Export, export))
+                {
+                    s.Close();
+                }
+            }
+        }
+        return true;
+    }
 
     public void ListenTcp(IPEndPoint endpoint)
     {

@@ -17,7 +17,7 @@ internal sealed unsafe class NbdSession : IIoCompletion
 
     private readonly NbdServer _server;
     private readonly FrameSocket _socket;
-    private NbdExport? _export;
+    private volatile NbdExport? _export;
     private int _inflight;
     private volatile bool _finished;
     private bool _noZeroes;
@@ -29,6 +29,9 @@ internal sealed unsafe class NbdSession : IIoCompletion
     }
 
     public bool Finished => _finished;
+
+    /// <summary>The export this session negotiated (null during negotiation).</summary>
+    public NbdExport? Export => _export;
 
     public void Close() => _socket.Close();
 

@@ -134,9 +134,18 @@ internal sealed unsafe class TargetSession
                     {
                         return WireStatus.NotFound;
                     }
+                    long started = System.Diagnostics.Stopwatch.GetTimestamp();
                     WireStatus status = drive.Read(r.SegmentIndex, r.VolumeId, r.Epoch, r.WriterId, r.OffsetBytes, r.LengthBytes, payload);
-                    if (status == WireStatus.Ok)
+                    DriveCounters dc = drive.Counters;
+                    if (status != WireStatus.Ok)
                     {
+                        Interlocked.Increment(ref dc.Errors);
+                    }
+                    else
+                    {
+                        dc.ReadLatency.Record(started);
+                        Interlocked.Increment(ref dc.Reads);
+                        Interlocked.Add(ref dc.ReadBytes, r.LengthBytes);
                         replyPayload = (int)r.LengthBytes;
                         Interlocked.Increment(ref counters.Reads);
                         Interlocked.Add(ref counters.ReadBytes, r.LengthBytes);
@@ -157,11 +166,20 @@ internal sealed unsafe class TargetSession
                     {
                         return WireStatus.NotFound;
                     }
+                    long started = System.Diagnostics.Stopwatch.GetTimestamp();
                     WireStatus status = drive.Write(
                         r.SegmentIndex, r.VolumeId, r.Epoch, r.WriterId, r.OffsetBytes, r.LengthBytes,
                         data ? payload : null, (r.Flags & WireFlags.Fua) != 0, (r.Flags & WireFlags.NoIntent) == 0);
-                    if (status == WireStatus.Ok)
+                    DriveCounters dc = drive.Counters;
+                    if (status != WireStatus.Ok)
                     {
+                        Interlocked.Increment(ref dc.Errors);
+                    }
+                    else
+                    {
+                        dc.WriteLatency.Record(started);
+                        Interlocked.Increment(ref dc.Writes);
+                        Interlocked.Add(ref dc.WriteBytes, r.LengthBytes);
                         Interlocked.Increment(ref counters.Writes);
                         Interlocked.Add(ref counters.WriteBytes, r.LengthBytes);
                     }

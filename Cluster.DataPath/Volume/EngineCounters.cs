@@ -14,6 +14,10 @@ public sealed class EngineCounters
     public long ResyncRegions;
     public long IntentClears;
 
+    /// <summary>Latency of reads and of writes (writes, trims and zeroes) from submit to completion.</summary>
+    public readonly LatencyHistogram ReadLatency = new();
+    public readonly LatencyHistogram WriteLatency = new();
+
     internal void Count(IoRequest io)
     {
         if (io.Errno != 0)
@@ -23,6 +27,7 @@ public sealed class EngineCounters
         switch (io.Kind)
         {
             case IoKind.Read:
+                ReadLatency.Record(io.SubmittedAt);
                 Interlocked.Increment(ref Reads);
                 Interlocked.Add(ref ReadBytes, io.LengthBytes);
                 break;
@@ -30,6 +35,7 @@ public sealed class EngineCounters
                 Interlocked.Increment(ref Flushes);
                 break;
             default:
+                WriteLatency.Record(io.SubmittedAt);
                 Interlocked.Increment(ref Writes);
                 Interlocked.Add(ref WriteBytes, io.LengthBytes);
                 break;

@@ -46,6 +46,9 @@ public sealed unsafe class IoRequest
     internal int Pending;
     internal int Errno;
 
+    /// <summary>Stopwatch timestamp of <see cref="VolumeEngine.Submit"/>, for the latency histograms.</summary>
+    internal long SubmittedAt;
+
     internal SubIo NextSub()
     {
         if (SubCount == Subs.Length)

@@ -172,6 +172,7 @@ public sealed unsafe partial class VolumeEngine : ILegFencer, IDisposable
     {
         View v = _view;
         VolumeLayout layout = v.Layout;
+        io.SubmittedAt = System.Diagnostics.Stopwatch.GetTimestamp();
         io.Pending = 1;
         io.Errno = 0;
         io.SubCount = 0;

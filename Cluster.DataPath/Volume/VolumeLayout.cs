@@ -119,9 +119,11 @@ public sealed record VolumeLayout
                     errors.Add($"group {g}: unknown target '{leg.Target}'");
                 }
             }
-            if (legs.Select(l => l.Target).Distinct().Count() != legs.Length)
+            // Distinct drives is the data path's floor; which failure domain legs must not share (node, rack, zone)
+            // is placement's policy, and a single-node cluster mirrors across drives of its one target.
+            if (legs.Select(l => (l.Target, l.Drive)).Distinct().Count() != legs.Length)
             {
-                errors.Add($"group {g}: mirror legs must sit on distinct targets");
+                errors.Add($"group {g}: mirror legs must sit on distinct drives");
             }
         }
         var used = new HashSet<(string, uint, uint)>();

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Globalization;
 using System.Net;
 using Akka.Actor;
 using Akka.Cluster;
@@ -20,6 +19,7 @@ using Shoal.DataPath.Volume;
 using Shoal.DataPath.Wire;
 using Shoal.Host.Cli;
 using Shoal.Host.Static;
+using Shoal.Management.Gateway;
 
 namespace Shoal.Host.Node;
 
@@ -50,12 +50,25 @@ internal static class NodeCommand
         TargetServer? target = null;
         IHost? host = null;
         NbdServer? nbd = null;
-        var engines = new List<VolumeEngine>();
+        GatewayServer? gateway = null;
+        var attached = new AttachedEngines();
         try
         {
+            (string adminToken, string readToken) = options.IsManagement
+                ? (TokenFiles.LoadOrCreate(options.AdminTokenFile), TokenFiles.LoadOrCreate(options.ReadTokenFile))
+                : ("", "");
             if (options.IsTarget)
             {
                 target = StartTarget(options, key, drives, log);
+            }
+            if (options.IsClient)
+            {
+                nbd = new NbdServer([], 0, log);
+                nbd.ListenUnix(options.NbdSocket);
+                if (options.NbdListen != null)
+                {
+                    nbd.ListenTcp(options.NbdListen);
+                }
             }
             var entities = new EntityOptions
             {
@@ -64,6 +77,7 @@ internal static class NodeCommand
                 Placement = () => new CopysetPlacement(new Random()),
             };
             TargetServer? server = target;
+            NbdServer? exports = nbd;
             host = new HostBuilder()
                 .ConfigureServices(services => services.AddShoalControlPlane(options.ControlPlane(), (builder, _) =>
                 {
@@ -72,29 +86,45 @@ internal static class NodeCommand
                     {
                         var agent = new TargetAgentOptions(new NodeId(options.Name), options.Domain, options.DriveClass, $"{options.DataListen!.Address}:{server.LocalEndPoint!.Port}");
                         builder.WithActors((system, registry) =>
-                            system.ActorOf(Props.Create(() => new TargetAgent(agent, server, registry.Get<DriveRegion>())), "target-agent"));
+                            system.ActorOf(Props.Create(() => new TargetAgent(agent, server, registry.Get<DriveRegion>())), TargetAgent.Name));
+                    }
+                    if (exports != null)
+                    {
+                        string uri = exports.TcpEndPoint is { } tcp ? $"nbd://{tcp}/{{0}}" : $"nbd+unix:///{{0}}?socket={options.NbdSocket}";
+                        var client = new ClientAgentOptions(new NodeId(options.Name), options.DataDir, key,
+                            new EngineOptions { ResyncBytesPerSecond = options.ResyncBytesPerSecond }, uri)
+                        { AskTimeout = s_askTimeout };
+                        builder.WithActors((system, registry) => registry.Register<ClientAgentKey>(system.ActorOf(
+                            Props.Create(() => new ClientAgent(client, exports, registry.Get<VolumeRegion>(), registry.Get<DriveDirectory>(), attached)), ClientAgent.Name)));
                     }
                 }))
                 .Build();
             host.Start();
             ActorSystem system = host.Services.GetRequiredService<ActorSystem>();
             WaitUntilUp(system, log);
-            IActorRef volumes = ActorRegistry.For(system).Get<VolumeRegion>();
-            IActorRef directory = ActorRegistry.For(system).Get<DriveDirectory>();
+            ActorRegistry registry = ActorRegistry.For(system);
             foreach ((VolumeName name, VolumeSpec spec) in options.Volumes)
             {
-                EnsureVolume(volumes, name, spec, log);
+                EnsureVolume(registry.Get<CatalogRegion>(), registry.Get<VolumeRegion>(), name, spec, log);
             }
             foreach (VolumeName name in options.Attach)
             {
-                engines.Add(AttachVolume(options, key, volumes, directory, name, log));
+                AttachVolume(registry.Get<ClientAgentKey>(), name, options.ForceAttach, log);
             }
-            if (options.NbdListen != null && engines.Count > 0)
+            if (options.IsManagement)
             {
-                nbd = new NbdServer(engines.Select(e => new NbdExport(e.Name, e)), 0, log);
-                nbd.ListenTcp(options.NbdListen);
+                gateway = GatewayServer.Create(system, new GatewayOptions
+                {
+                    Listen = options.HttpListen,
+                    AdminToken = adminToken,
+                    ReadToken = readToken,
+                    NodeName = options.Name,
+                    DefaultDriveClass = options.DriveClass,
+                    DefaultSpread = options.Spread,
+                }, log);
+                StartGateway(gateway, options);
             }
-            using var lifetime = new ProcessLifetime(options.StatsFile, () => Stats(engines, target, system));
+            using var lifetime = new ProcessLifetime(options.StatsFile, () => Stats(attached, target, system));
             // Downed by the cluster (a partition's minority, or paused past downing): the actor system shuts down and
             // the node stops with it, so nothing keeps serving from a node the cluster no longer counts.
             ProcessLifetime running = lifetime;
@@ -111,30 +141,42 @@ internal static class NodeCommand
                 }
             }, TaskScheduler.Default);
             Log.Announce($"shoal node ready name={options.Name} akka={options.Akka} roles={string.Join(',', options.Roles.Order())}" +
-                (target != null ? $" data={target.LocalEndPoint}" : "") + (nbd != null ? $" nbd={nbd.TcpEndPoint} exports={string.Join(',', engines.Select(e => e.Name))}" : ""));
+                (target != null ? $" data={target.LocalEndPoint}" : "") +
+                (nbd != null ? $" nbd={nbd.TcpEndPoint?.ToString() ?? options.NbdSocket} exports={string.Join(',', attached.Snapshot.Select(e => e.Name))}" : "") +
+                (gateway != null ? $" api=http://{gateway.EndPoint}{GatewayServer.ApiBase} gui=http://{gateway.EndPoint}/" : ""));
             lifetime.WaitForStop();
             log("stopping");
             return 0;
         }
         finally
         {
-            nbd?.Dispose();
-            foreach (VolumeEngine engine in engines)
-            {
-                engine.Dispose();
-            }
+            gateway?.DisposeAsync().AsTask().GetAwaiter().GetResult();
             if (host != null)
             {
+                // The client agent stops its engines when the actor system stops.
                 using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(30));
                 host.StopAsync(stop.Token).GetAwaiter().GetResult();
                 host.Dispose();
             }
+            nbd?.Dispose();
             target?.Dispose();
             foreach (DriveStore drive in drives)
             {
                 drive.Flush();
                 drive.Dispose();
             }
+        }
+    }
+
+    private static void StartGateway(GatewayServer gateway, NodeOptions options)
+    {
+        try
+        {
+            gateway.StartAsync().GetAwaiter().GetResult();
+        }
+        catch (IOException e)
+        {
+            throw new CliException($"--http-listen {options.HttpListen}: {e.Message}");
         }
     }
 
@@ -177,7 +219,7 @@ internal static class NodeCommand
     }
 
     /// <summary>Creates the volume unless it exists with this spec; waits (bounded) while the cluster's drives register.</summary>
-    private static void EnsureVolume(IActorRef volumes, VolumeName name, VolumeSpec spec, Action<string> log)
+    private static void EnsureVolume(IActorRef catalog, IActorRef volumes, VolumeName name, VolumeSpec spec, Action<string> log)
     {
         var waited = Stopwatch.StartNew();
         while (true)
@@ -185,6 +227,11 @@ internal static class NodeCommand
             IVolumeReply reply;
             try
             {
+                // Cataloged first, so the volume is always listed (the gateway creates the same way).
+                if (catalog.Ask<object>(new CatalogVolume(name), s_askTimeout).GetAwaiter().GetResult() is CatalogRefused refused)
+                {
+                    throw new CliException($"volume {name}: {refused.Reason}");
+                }
                 reply = volumes.Ask<IVolumeReply>(new CreateVolume(name, spec), s_askTimeout).GetAwaiter().GetResult();
             }
             catch (Exception e) when (e is AskTimeoutException or TaskCanceledException)
@@ -207,62 +254,44 @@ internal static class NodeCommand
     }
 
     /// <summary>
-    /// Attaches the volume with this node's writer id for it (kept in the data directory, so a restarted node comes
-    /// back as the same writer and needs no force), retrying while the volume entity is not reachable.
+    /// Attaches the volume through this node's client agent (with this node's writer id for it, kept in the data
+    /// directory, so a restarted node comes back as the same writer and needs no force), retrying while the volume
+    /// entity is not reachable or the cluster's drives are still registering.
     /// </summary>
-    private static VolumeEngine AttachVolume(NodeOptions options, ClusterKey key, IActorRef volumes, IActorRef directory, VolumeName name, Action<string> log)
+    private static void AttachVolume(IActorRef agent, VolumeName name, bool force, Action<string> log)
     {
-        WriterId writer = WriterIdFor(options.DataDir, name);
-        var control = new ActorVolumeControl(name, new NodeId(options.Name), writer, volumes, directory, s_askTimeout, log) { Force = options.ForceAttach };
-        var engineOptions = new EngineOptions { ResyncBytesPerSecond = options.ResyncBytesPerSecond };
         var waited = Stopwatch.StartNew();
         while (true)
         {
-            VolumeEngine? engine = null;
+            object reply;
             try
             {
-                IVolumeReply reply = volumes.Ask<IVolumeReply>(new GetVolume(name), s_askTimeout).GetAwaiter().GetResult();
-                if (reply is not VolumeStateReply { View.Status: VolumeStatus.Ready } ready)
-                {
-                    throw new InvalidOperationException($"volume {name} is not ready ({reply})");
-                }
-                engine = new VolumeEngine(control.ToLayout(ready.View), key, control, engineOptions, log);
-                engine.Start();
-                return engine;
+                reply = agent.Ask<object>(new AttachLocal(name, force), s_askTimeout + s_askTimeout).GetAwaiter().GetResult();
             }
-            catch (Exception e) when (e is InvalidOperationException or AskTimeoutException or TaskCanceledException && waited.Elapsed < s_startTimeout)
+            catch (Exception e) when (e is AskTimeoutException or TaskCanceledException)
             {
-                engine?.Dispose();
-                log($"volume {name}: cannot attach yet: {e.Message}");
-                Thread.Sleep(1000);
+                reply = new LocalCommandRefused(name, default, VolumeRefusal.Busy, "no answer from the client agent");
+            }
+            switch (reply)
+            {
+                case LocalAttachment a:
+                    log($"volume {name}: attached at epoch {a.Epoch}, exported at {a.NbdUri}");
+                    return;
+                case LocalCommandRefused r when waited.Elapsed < s_startTimeout:
+                    log($"volume {name}: cannot attach yet ({r.Code}): {r.Reason}");
+                    Thread.Sleep(1000);
+                    continue;
+                case LocalCommandRefused r:
+                    throw new CliException($"volume {name}: attach refused ({r.Code}): {r.Reason}");
             }
         }
     }
 
-    private static WriterId WriterIdFor(string dataDir, VolumeName name)
-    {
-        string dir = Path.Combine(dataDir, "writers");
-        System.IO.Directory.CreateDirectory(dir);
-        string path = Path.Combine(dir, name.Value + ".id");
-        if (File.Exists(path) && ulong.TryParse(File.ReadAllText(path).Trim(), NumberStyles.HexNumber, CultureInfo.InvariantCulture, out ulong existing) && existing != 0)
-        {
-            return new WriterId(existing);
-        }
-        ulong value;
-        do
-        {
-            value = BitConverter.ToUInt64(System.Security.Cryptography.RandomNumberGenerator.GetBytes(8));
-        }
-        while (value == 0);
-        File.WriteAllText(path, value.ToString("x16", CultureInfo.InvariantCulture));
-        return new WriterId(value);
-    }
-
-    private static object Stats(List<VolumeEngine> engines, TargetServer? target, ActorSystem system) => new
+    private static object Stats(AttachedEngines attached, TargetServer? target, ActorSystem system) => new
     {
         members = Cluster.Get(system).State.Members.Select(m => $"{m.Address}:{m.Status}").ToArray(),
         unreachable = Cluster.Get(system).State.Unreachable.Select(m => m.Address.ToString()).ToArray(),
-        volumes = engines.Select(e => new
+        volumes = attached.Snapshot.Select(e => new
         {
             name = e.Name,
             epoch = e.Layout.Epoch,

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Text;
 using Shoal.Actors.Hosting;
 using Shoal.Actors.Placement;
 using Shoal.Actors.Protocol;
@@ -12,11 +13,11 @@ internal sealed record NodeOptions
 {
     public const string Usage =
         "shoal node start --name NAME --data-dir DIR --cluster-key-file FILE --akka HOST:PORT [--seed HOST:PORT ...]\n" +
-        "                 [--roles target,client] [--journal sqlite|postgresql] [--journal-connection STRING]\n" +
+        "                 [--roles target,client,management] [--journal sqlite|postgresql] [--journal-connection STRING]\n" +
         "                 [--drive PATH[=SIZE] ...] [--data-listen HOST:PORT] [--rack NAME] [--zone NAME] [--drive-class CLASS]\n" +
         "                 [--segment-size SIZE] [--nbd-listen HOST:PORT] [--volume NAME=KIND:...:SIZE ...] [--spread drive|node|rack|zone]\n" +
         "                 [--attach NAME ...] [--force-attach] [--out-after SECONDS] [--resync-rate SIZE] [--sbr-stable-after SECONDS]\n" +
-        "                 [--stats-file FILE]";
+        "                 [--http-listen HOST:PORT] [--admin-token-file FILE] [--read-token-file FILE] [--stats-file FILE]";
 
     public required string Name { get; init; }
     public required string DataDir { get; init; }
@@ -39,10 +40,19 @@ internal sealed record NodeOptions
     public required long ResyncBytesPerSecond { get; init; }
     public required TimeSpan SbrStableAfter { get; init; }
     public string? StatsFile { get; init; }
+    public required FailureDomainLevel Spread { get; init; }
+    public required IPEndPoint HttpListen { get; init; }
+    public required string AdminTokenFile { get; init; }
+    public required string ReadTokenFile { get; init; }
 
     public bool IsTarget => Roles.Contains("target");
 
     public bool IsClient => Roles.Contains("client");
+
+    public bool IsManagement => Roles.Contains("management");
+
+    /// <summary>The client role's NBD Unix socket (always there; TCP only with --nbd-listen).</summary>
+    public string NbdSocket => Path.Combine(DataDir, "nbd.sock");
 
     public static NodeOptions Parse(IReadOnlyList<string> argv)
     {
@@ -51,16 +61,16 @@ internal sealed record NodeOptions
             {
                 "name", "data-dir", "cluster-key-file", "akka", "seed", "roles", "journal", "journal-connection", "drive", "data-listen",
                 "rack", "zone", "drive-class", "segment-size", "nbd-listen", "volume", "spread", "attach", "out-after", "resync-rate",
-                "sbr-stable-after", "stats-file",
+                "sbr-stable-after", "stats-file", "http-listen", "admin-token-file", "read-token-file",
             },
             new HashSet<string> { "force-attach" });
         string name = args.Required("name");
         HashSet<string> roles = [.. (args.Optional("roles") ?? "target,client").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)];
         foreach (string role in roles)
         {
-            if (role is not ("target" or "client"))
+            if (role is not ("target" or "client" or "management"))
             {
-                throw new CliException($"unknown role '{role}' (roles: target, client; the management role comes with the REST gateway)");
+                throw new CliException($"unknown role '{role}' (roles: target, client, management)");
             }
         }
         JournalKind journal = (args.Optional("journal") ?? "sqlite") switch
@@ -95,12 +105,16 @@ internal sealed record NodeOptions
             SegmentBytes = args.Size("segment-size", 64L << 20),
             NbdListen = args.Optional("nbd-listen") is { } nl ? TargetCommand.Endpoint(nl) : null,
             Volumes = [.. args.All("volume").Select(v => VolumeSpecText.Parse(v, driveClass, spread))],
-            Attach = [.. args.All("attach").Select(a => new VolumeName(a))],
+            Attach = [.. args.All("attach").Select(a => VolumeNameRules.Problem(a) is { } problem ? throw new CliException(problem) : new VolumeName(a))],
             ForceAttach = args.Flag("force-attach"),
             OutAfter = TimeSpan.FromSeconds(args.Int("out-after", 600, 1, 7 * 24 * 3600)),
             ResyncBytesPerSecond = args.Size("resync-rate", 200L << 20),
             SbrStableAfter = TimeSpan.FromSeconds(args.Int("sbr-stable-after", (int)ControlPlaneOptions.DefaultSbrStableAfter.TotalSeconds, 2, 300)),
             StatsFile = args.Optional("stats-file"),
+            Spread = spread,
+            HttpListen = TargetCommand.Endpoint(args.Optional("http-listen") ?? "127.0.0.1:8080"),
+            AdminTokenFile = args.Optional("admin-token-file") ?? Path.Combine(args.Required("data-dir"), "admin.token"),
+            ReadTokenFile = args.Optional("read-token-file") ?? Path.Combine(args.Required("data-dir"), "read.token"),
         };
         if (options.IsTarget && (options.Drives.Count == 0 || options.DataListen == null))
         {
@@ -110,9 +124,17 @@ internal sealed record NodeOptions
         {
             throw new CliException("--drive and --data-listen need the target role");
         }
-        if (options.Attach.Count > 0 && (!options.IsClient || options.NbdListen == null))
+        if (options.Attach.Count > 0 && !options.IsClient)
         {
-            throw new CliException("--attach needs the client role and --nbd-listen");
+            throw new CliException("--attach needs the client role");
+        }
+        if (options.NbdListen != null && !options.IsClient)
+        {
+            throw new CliException("--nbd-listen needs the client role");
+        }
+        if (options.IsClient && Encoding.UTF8.GetByteCount(options.NbdSocket) > 100)
+        {
+            throw new CliException($"the data directory's path is too long for the NBD socket {options.NbdSocket} (at most 100 bytes)");
         }
         if (journal == JournalKind.PostgreSql && string.IsNullOrWhiteSpace(options.JournalConnection))
         {

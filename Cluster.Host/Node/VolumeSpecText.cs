@@ -20,9 +20,9 @@ internal static class VolumeSpecText
             throw new CliException($"volume '{text}': expected NAME=KIND:...:SIZE");
         }
         string name = text[..eq];
-        if (name.Length > 64 || !name.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.'))
+        if (VolumeNameRules.Problem(name) is { } problem)
         {
-            throw new CliException($"volume name '{name}' must be 1-64 letters, digits, '-', '_' or '.'");
+            throw new CliException(problem);
         }
         string[] parts = text[(eq + 1)..].Split(':');
         int unit = VolumeLayout.DefaultStripeUnitBytes;

@@ -102,8 +102,10 @@ public sealed class LayoutTests(ITestOutputHelper output)
         VolumeLayout good = Make(LayoutKind.Mirror, 1, 2, 2 * Segment);
         Assert.Empty(good.Validate());
 
-        VolumeLayout sameTarget = good with { Groups = good.Groups.SetItem(0, new SegmentGroup([new LegSegment("t0", 0, 9, LegState.InSync), new LegSegment("t0", 0, 10, LegState.InSync)])) };
-        Assert.Contains(sameTarget.Validate(), e => e.Contains("distinct targets", StringComparison.Ordinal));
+        VolumeLayout sameDrive = good with { Groups = good.Groups.SetItem(0, new SegmentGroup([new LegSegment("t0", 0, 9, LegState.InSync), new LegSegment("t0", 0, 10, LegState.InSync)])) };
+        Assert.Contains(sameDrive.Validate(), e => e.Contains("distinct drives", StringComparison.Ordinal));
+        VolumeLayout sameTargetTwoDrives = good with { Groups = good.Groups.SetItem(0, new SegmentGroup([new LegSegment("t0", 0, 9, LegState.InSync), new LegSegment("t0", 1, 10, LegState.InSync)])) };
+        Assert.DoesNotContain(sameTargetTwoDrives.Validate(), e => e.Contains("distinct", StringComparison.Ordinal));
 
         Assert.Contains((good with { Kind = LayoutKind.Concat }).Validate(), e => e.Contains("legs", StringComparison.Ordinal));
         Assert.Contains((good with { SizeBytes = 4097 }).Validate(), e => e.Contains("sizeBytes", StringComparison.Ordinal));

@@ -1,0 +1,106 @@
+using System.Collections.Immutable;
+using Akka.Actor;
+using Akka.Cluster;
+using Akka.Cluster.Sharding;
+using Microsoft.AspNetCore.Http;
+using Shoal.Actors.Protocol;
+using Shoal.Actors.Sharding;
+using Shoal.Management.Api;
+
+namespace Shoal.Management.Gateway;
+
+/// <summary>/cluster, /nodes, /drives and /stats.</summary>
+internal static class ClusterRoutes
+{
+    public static IEnumerable<ApiRoute> All(ControlPlane cp) =>
+    [
+        new("GET", "/cluster", ApiRole.Read, "Cluster members, their status and reachability", null, "Cluster", _ =>
+        {
+            ClusterEvent.CurrentClusterState state = cp.ClusterState;
+            return Task.FromResult(ApiResult.Ok(new ClusterDto(Cluster.Get(cp.System).SelfAddress.ToString(), state.Leader?.ToString(), Members(cp))));
+        }),
+        new("GET", "/cluster/sharding", ApiRole.Read, "Sharding regions: shards and entities per node for each entity type", null, "Sharding", async c =>
+        {
+            var types = new List<ShardTypeDto>();
+            foreach (string type in new[] { EntityHosting.VolumeTypeName, EntityHosting.DriveTypeName, EntityHosting.CatalogTypeName })
+            {
+                ClusterShardingStats stats = await cp.ShardingStats(type, c.RequestAborted);
+                types.Add(new ShardTypeDto(type, [.. stats.Regions.OrderBy(r => r.Key.ToString()).Select(r =>
+                    new ShardRegionDto(r.Key.ToString(), r.Value.Stats.Count, r.Value.Stats.Values.Sum()))]));
+            }
+            return ApiResult.Ok(new ShardingDto([.. types]));
+        }),
+        new("POST", "/cluster/leave", ApiRole.Admin, "Ask a member to leave the cluster gracefully (its shards hand over first)", "AddressRequest", "Cluster", async c =>
+        {
+            Address address = Member(cp, await ApiJson.Body<AddressRequest>(c)).Address;
+            Cluster.Get(cp.System).Leave(address);
+            return ApiResult.Accepted(new ClusterDto(Cluster.Get(cp.System).SelfAddress.ToString(), cp.ClusterState.Leader?.ToString(), Members(cp)));
+        }),
+        new("POST", "/cluster/down", ApiRole.Admin, "Mark an unreachable member down (it must really be dead: its shards start elsewhere)", "AddressRequest", "Cluster", async c =>
+        {
+            Address address = Member(cp, await ApiJson.Body<AddressRequest>(c)).Address;
+            Cluster.Get(cp.System).Down(address);
+            return ApiResult.Accepted(new ClusterDto(Cluster.Get(cp.System).SelfAddress.ToString(), cp.ClusterState.Leader?.ToString(), Members(cp)));
+        }),
+        new("GET", "/nodes", ApiRole.Read, "Nodes with their roles and drives' capacity", null, "NodeList", async c =>
+        {
+            ImmutableArray<DriveView> drives = await cp.ListDrives(c.RequestAborted);
+            return ApiResult.Ok(Members(cp).Select(m =>
+            {
+                DriveView[] own = [.. drives.Where(d => d.Inventory?.Node.Value == m.Name && d.Status is not DriveStatus.Removed)];
+                return new NodeDto(m.Name, m.Address, m.Status, m.Reachable, m.Roles, own.Length, own.Sum(d => d.Inventory!.CapacityBytes),
+                    own.Where(d => d.Status is DriveStatus.Online or DriveStatus.Suspect).Sum(d => (long)d.FreeSegments * d.Inventory!.SegmentBytes));
+            }).ToArray());
+        }),
+        new("GET", "/drives", ApiRole.Read, "Drives with status and capacity", null, "DriveList", async c =>
+            ApiResult.Ok((await cp.ListDrives(c.RequestAborted)).Select(ApiMapping.Drive).ToArray())),
+        new("GET", "/drives/{id}", ApiRole.Read, "Show one drive", null, "Drive", async c =>
+            ApiResult.Ok(ApiMapping.Drive(await cp.DriveCommand(new GetDrive(DriveIdOf(c)), c.RequestAborted)))),
+        new("DELETE", "/drives/{id}", ApiRole.Admin, "Remove a drive from the cluster (refused while it holds segments unless ?force=true)", null, "Drive", async c =>
+        {
+            DriveId id = DriveIdOf(c);
+            await cp.DriveCommand(new GetDrive(id), c.RequestAborted);
+            bool force = c.Request.Query["force"] is { Count: > 0 } f && (f[0] == "true" ? true : f[0] == "false" ? false : throw ApiException.BadRequest("force must be true or false"));
+            return ApiResult.Ok(ApiMapping.Drive(await cp.DriveCommand(new RemoveDrive(id, force), c.RequestAborted)));
+        }),
+        new("GET", "/stats", ApiRole.Read, "I/O counters of every attached volume, per client node", null, "Stats", async c =>
+        {
+            ImmutableArray<LocalVolumes> locals = await cp.LocalVolumes(c.RequestAborted);
+            return ApiResult.Ok(new StatsDto(DateTimeOffset.UtcNow, [.. locals.SelectMany(l => l.Volumes.Select(v => new VolumeStatsDto(
+                v.Volume.Value, l.Node.Value, v.Epoch, v.NbdUri, v.Reads, v.Writes, v.ReadBytes, v.WriteBytes, v.Errors, v.ResyncBytes,
+                Mean(v.ReadLatencySumMicros, v.ReadLatencyBuckets), Mean(v.WriteLatencySumMicros, v.WriteLatencyBuckets))))]));
+        }),
+    ];
+
+    private static double Mean(long sumMicros, ImmutableArray<long> buckets)
+    {
+        long n = buckets.Sum();
+        return n == 0 ? 0 : (double)sumMicros / n;
+    }
+
+    /// <summary>A member's node name is its role that is not a function role (the node adds its name as its first role).</summary>
+    private static string NodeName(Member m) =>
+        m.Roles.FirstOrDefault(r => r is not ("target" or "client" or "management")) ?? m.Address.ToString();
+
+    private static ImmutableArray<MemberDto> Members(ControlPlane cp)
+    {
+        ClusterEvent.CurrentClusterState state = cp.ClusterState;
+        return [.. state.Members.OrderBy(m => m.Address.ToString()).Select(m => new MemberDto(
+            m.Address.ToString(), NodeName(m), ApiMapping.Name(m.Status), !state.Unreachable.Contains(m),
+            [.. m.Roles.Where(r => r is "target" or "client" or "management").Order()]))];
+    }
+
+    private static Member Member(ControlPlane cp, AddressRequest request)
+    {
+        string text = request.Address ?? throw ApiException.BadRequest("address is required (a member's address or node name)");
+        return cp.ClusterState.Members.FirstOrDefault(m => m.Address.ToString() == text || NodeName(m) == text)
+            ?? throw ApiException.NotFound($"no member {text}");
+    }
+
+    private static DriveId DriveIdOf(HttpContext c)
+    {
+        string text = (string)c.Request.RouteValues["id"]!;
+        return Guid.TryParseExact(text, "N", out Guid g) ? new DriveId(g) : throw ApiException.BadRequest($"'{text}' is not a drive id (32 hex digits)");
+    }
+
+}

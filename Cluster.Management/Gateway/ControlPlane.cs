@@ -1,0 +1,198 @@
+using System.Collections.Immutable;
+using Akka.Actor;
+using Akka.Cluster;
+using Akka.Cluster.Sharding;
+using Akka.Hosting;
+using Shoal.Actors.Drives;
+using Shoal.Actors.Protocol;
+using Shoal.Actors.Sharding;
+
+namespace Shoal.Management.Gateway;
+
+/// <summary>
+/// The gateway's only way into the cluster: every request becomes a message to a sharded entity (volume, drive,
+/// catalog), this node's drive directory, or a node's client agent, and its answer becomes the response. Nothing
+/// here keeps state of its own.
+/// </summary>
+public sealed class ControlPlane(ActorSystem system, GatewayOptions options)
+{
+    /// <summary>Most entity questions one list request has in flight at once.</summary>
+    private const int MaxParallelAsks = 32;
+
+    private readonly ActorRegistry _registry = ActorRegistry.For(system);
+
+    public ActorSystem System => system;
+
+    public GatewayOptions Options => options;
+
+    private IActorRef Volumes => _registry.Get<VolumeRegion>();
+
+    private IActorRef Drives => _registry.Get<DriveRegion>();
+
+    private IActorRef Directory => _registry.Get<DriveDirectory>();
+
+    private IActorRef Catalog => _registry.Get<CatalogRegion>();
+
+    public async Task<T> Ask<T>(ICanTell to, object message, CancellationToken cancel)
+    {
+        try
+        {
+            return await to.Ask<T>(message, options.AskTimeout, cancel).ConfigureAwait(false);
+        }
+        catch (AskTimeoutException)
+        {
+            throw ApiException.Unavailable($"no answer to {message.GetType().Name} within {options.AskTimeout.TotalSeconds:0} s; the entity may be moving between nodes, try again");
+        }
+        catch (InvalidCastException e)
+        {
+            throw ApiException.Unavailable($"unexpected answer to {message.GetType().Name}: {e.Message}");
+        }
+    }
+
+    public async Task<VolumeView?> FindVolume(VolumeName name, CancellationToken cancel)
+    {
+        IVolumeReply reply = await Ask<IVolumeReply>(Volumes, new GetVolume(name), cancel).ConfigureAwait(false);
+        return reply switch
+        {
+            VolumeStateReply { View.Status: VolumeStatus.Ready or VolumeStatus.Deleting } r => r.View,
+            VolumeStateReply => null,
+            VolumeCommandRefused r => throw Refused(r),
+            _ => throw ApiException.Unavailable($"unexpected answer {reply.GetType().Name}"),
+        };
+    }
+
+    public async Task<VolumeView> GetVolume(VolumeName name, CancellationToken cancel) =>
+        await FindVolume(name, cancel).ConfigureAwait(false) ?? throw ApiException.NotFound($"volume {name} does not exist");
+
+    public async Task<ImmutableArray<VolumeView>> ListVolumes(CancellationToken cancel)
+    {
+        CatalogReply catalog = await Ask<CatalogReply>(Catalog, new GetCatalog(), cancel).ConfigureAwait(false);
+        var views = new VolumeView?[Math.Min(catalog.Volumes.Length, options.MaxListedVolumes)];
+        await Parallel.ForEachAsync(Enumerable.Range(0, views.Length), new ParallelOptions { MaxDegreeOfParallelism = MaxParallelAsks, CancellationToken = cancel }, async (i, ct) =>
+        {
+            IVolumeReply reply = await Ask<IVolumeReply>(Volumes, new GetVolume(catalog.Volumes[i]), ct).ConfigureAwait(false);
+            if (reply is VolumeStateReply { View.Status: VolumeStatus.Deleted })
+            {
+                // A tombstone: the name is free again. (A name whose create has not committed yet stays: it is on its way.)
+                Catalog.Tell(new UncatalogVolume(catalog.Volumes[i]));
+            }
+            views[i] = reply is VolumeStateReply { View.Status: VolumeStatus.Ready or VolumeStatus.Deleting } r ? r.View : null;
+        }).ConfigureAwait(false);
+        return [.. views.Where(v => v != null).Select(v => v!)];
+    }
+
+    /// <summary>Catalogs the name first (so the volume is always listed), then creates; the same spec again answers the existing volume.</summary>
+    public async Task<(VolumeView View, bool Created)> CreateVolume(VolumeName name, VolumeSpec spec, CancellationToken cancel)
+    {
+        VolumeView? existing = await FindVolume(name, cancel).ConfigureAwait(false);
+        object cataloged = await Ask<object>(Catalog, new CatalogVolume(name), cancel).ConfigureAwait(false);
+        if (cataloged is CatalogRefused refused)
+        {
+            throw new ApiException(507, "catalog-full", "The cluster holds its maximum number of volumes", refused.Reason);
+        }
+        IVolumeReply reply = await Ask<IVolumeReply>(Volumes, new CreateVolume(name, spec), cancel).ConfigureAwait(false);
+        return reply switch
+        {
+            VolumeStateReply r => (r.View, existing == null),
+            VolumeCommandRefused r => throw Refused(r),
+            _ => throw ApiException.Unavailable($"unexpected answer {reply.GetType().Name}"),
+        };
+    }
+
+    public async Task<VolumeView> Command(IVolumeCommand command, CancellationToken cancel)
+    {
+        IVolumeReply reply = await Ask<IVolumeReply>(Volumes, command, cancel).ConfigureAwait(false);
+        return reply switch
+        {
+            VolumeStateReply r => r.View,
+            VolumeCommandRefused r => throw Refused(r),
+            _ => throw ApiException.Unavailable($"unexpected answer {reply.GetType().Name}"),
+        };
+    }
+
+    public async Task<ImmutableArray<DriveView>> ListDrives(CancellationToken cancel) =>
+        (await Ask<DriveList>(Directory, new ListDrives(), cancel).ConfigureAwait(false)).Drives;
+
+    public async Task<DriveView> DriveCommand(IDriveCommand command, CancellationToken cancel)
+    {
+        IDriveReply reply = await Ask<IDriveReply>(Drives, command, cancel).ConfigureAwait(false);
+        return reply switch
+        {
+            DriveStateReply { View.Status: DriveStatus.Unregistered } when command is GetDrive => throw ApiException.NotFound($"drive {command.Drive} is not known"),
+            DriveStateReply r => r.View,
+            DriveCommandRefused r => throw ApiException.Conflict(r.Reason),
+            _ => throw ApiException.Unavailable($"unexpected answer {reply.GetType().Name}"),
+        };
+    }
+
+    /// <summary>The client agent of a node: its members carry the node's name as a role.</summary>
+    public ActorSelection ClientAgent(string node)
+    {
+        Member member = Members().FirstOrDefault(m => m.Roles.Contains(node) && m.Status == MemberStatus.Up)
+            ?? throw ApiException.NotFound($"node {node} is not an up member of the cluster");
+        if (!member.Roles.Contains("client"))
+        {
+            throw ApiException.Conflict($"node {node} does not have the client role");
+        }
+        return system.ActorSelection(member.Address + "/user/" + Actors.Agents.ClientAgent.Name);
+    }
+
+    public IEnumerable<Member> Members() => Cluster.Get(system).State.Members;
+
+    public ClusterEvent.CurrentClusterState ClusterState => Cluster.Get(system).State;
+
+    public async Task<ClusterShardingStats> ShardingStats(string typeName, CancellationToken cancel) =>
+        await Ask<ClusterShardingStats>(ClusterSharding.Get(system).ShardRegion(typeName), new GetClusterShardingStats(options.AskTimeout), cancel).ConfigureAwait(false);
+
+    /// <summary>Every client node's attached volumes (nodes that do not answer in time are left out).</summary>
+    public async Task<ImmutableArray<LocalVolumes>> LocalVolumes(CancellationToken cancel)
+    {
+        Member[] clients = [.. Members().Where(m => m.Status == MemberStatus.Up && m.Roles.Contains("client"))];
+        var answers = await Task.WhenAll(clients.Select(async m =>
+        {
+            try
+            {
+                return await system.ActorSelection(m.Address + "/user/" + Actors.Agents.ClientAgent.Name)
+                    .Ask<LocalVolumes>(new GetLocalVolumes(), TimeSpan.FromSeconds(3), cancel).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is AskTimeoutException or TaskCanceledException or ActorNotFoundException)
+            {
+                return null;
+            }
+        })).ConfigureAwait(false);
+        return [.. answers.Where(a => a != null).Select(a => a!)];
+    }
+
+    /// <summary>Every target node's drives' I/O counters (nodes that do not answer in time are left out).</summary>
+    public async Task<ImmutableArray<TargetStats>> TargetStats(CancellationToken cancel)
+    {
+        Member[] targets = [.. Members().Where(m => m.Status == MemberStatus.Up && m.Roles.Contains("target"))];
+        var answers = await Task.WhenAll(targets.Select(async m =>
+        {
+            try
+            {
+                return await system.ActorSelection(m.Address + "/user/" + Actors.Agents.TargetAgent.Name)
+                    .Ask<TargetStats>(new GetTargetStats(), TimeSpan.FromSeconds(3), cancel).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is AskTimeoutException or TaskCanceledException or ActorNotFoundException)
+            {
+                return null;
+            }
+        })).ConfigureAwait(false);
+        return [.. answers.Where(a => a != null).Select(a => a!)];
+    }
+
+    public static ApiException Refused(VolumeCommandRefused r) => Refused(r.Code, r.Reason);
+
+    public static ApiException Refused(VolumeRefusal code, string reason) => code switch
+    {
+        VolumeRefusal.Invalid => ApiException.BadRequest(reason),
+        VolumeRefusal.NotFound => ApiException.NotFound(reason),
+        VolumeRefusal.Conflict => ApiException.Conflict(reason),
+        VolumeRefusal.Attached => new ApiException(409, "attached", "The volume is attached", reason),
+        VolumeRefusal.NotWriter => new ApiException(409, "not-writer", "Not the volume's writer", reason),
+        VolumeRefusal.LastInSyncLeg => new ApiException(409, "last-in-sync-leg", "That would leave a group without an in-sync leg", reason),
+        VolumeRefusal.NoCapacity => new ApiException(507, "no-capacity", "The cluster has no capacity for this", reason),
+        _ => ApiException.Unavailable(reason),
+    };
+}

@@ -1,0 +1,28 @@
+using System.Net;
+using Shoal.Actors.Placement;
+
+namespace Shoal.Management.Gateway;
+
+/// <summary>The management role's settings: where it listens, its tokens, and the defaults a volume create fills in.</summary>
+public sealed record GatewayOptions
+{
+    public required IPEndPoint Listen { get; init; }
+
+    /// <summary>Bearer token of the admin role (every request).</summary>
+    public required string AdminToken { get; init; }
+
+    /// <summary>Bearer token of the read-only role (GET requests).</summary>
+    public required string ReadToken { get; init; }
+
+    public required string NodeName { get; init; }
+
+    public string DefaultDriveClass { get; init; } = "ssd";
+
+    public FailureDomainLevel DefaultSpread { get; init; } = FailureDomainLevel.Node;
+
+    /// <summary>How long one question to an entity or agent may take before the request answers 503.</summary>
+    public TimeSpan AskTimeout { get; init; } = TimeSpan.FromSeconds(20);
+
+    /// <summary>Most volumes one list answers with (the catalog may hold more; it pages by name with ?after=).</summary>
+    public int MaxListedVolumes { get; init; } = 1000;
+}
