@@ -2,7 +2,8 @@
 # The one entry point: dotnet tool restore && dotnet pwsh ./build.ps1 <target>
 #   build   compile everything (warnings are errors)
 #   test    install what the tests need from the system (apt, PostgreSQL included), build, check formatting, run every test project
-#   run     the static-layout demo: two targets + a client exporting nbd://127.0.0.1:10809/demo
+#   run     the embedded default: one node with every role, SQLite, four 1 GiB drives under ./.shoal, volume demo
+#           (mirror:2) at nbd://127.0.0.1:10809/demo, REST at http://127.0.0.1:8080/api/v1, GUI at http://127.0.0.1:8080/
 #   bench   fio against shoal, shoal-mirror2, nbdkit and qemu-nbd (bench/results/latest.json, docs/benchmarks.md), then
 #           copyset against random placement on a simulated 100,000-node cluster (bench/results/placement.json and the
 #           placement section of docs/benchmarks.md); 'bench -Only datapath' or 'bench -Only placement' runs one of them,
@@ -75,7 +76,7 @@ switch ($Target) {
     'test' { Invoke-Tests }
     'run' {
         Invoke-Native 'dotnet' @('build', 'Cluster.Host/Cluster.Host.csproj', '-c', $Configuration, '--nologo', '-v', 'quiet')
-        & dotnet "Cluster.Host/bin/$Configuration/net10.0/shoal.dll" demo --dir (Join-Path $root '.shoal') @Rest
+        & dotnet "Cluster.Host/bin/$Configuration/net10.0/shoal.dll" run --dir (Join-Path $root '.shoal') @Rest
         exit $LASTEXITCODE
     }
     'bench' {

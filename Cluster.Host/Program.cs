@@ -1,4 +1,5 @@
 using Shoal.Host.Cli;
+using Shoal.Management.Cli;
 using Shoal.Host.Node;
 using Shoal.Host.Static;
 
@@ -9,7 +10,9 @@ internal static class Program
 {
     private const string Help =
         "shoal — distributed block storage\n\n" +
+        "the embedded default (one node, every role):\n  " + EmbeddedCommand.Usage + "\n\n" +
         "cluster node (control plane and data path):\n  " + NodeCommand.Usage + "\n\n" +
+        "operator palettes (through a management node's REST gateway):\n  " + ManagementCli.Usage + "\n\n" +
         "static-layout mode (no control plane; an operator's debugging tool):\n  " +
         TargetCommand.Usage + "\n  " + ClientCommand.Usage + "\n  " + LayoutCommand.Usage + "\n  " + DemoCommand.Usage + "\n\n" +
         "other:\n  shoal version\n  shoal help\n";
@@ -24,9 +27,14 @@ internal static class Program
         string[] rest = args[1..];
         try
         {
+            if (ManagementCli.Palettes.Contains(args[0]) && (args[0] != "node" || ManagementCli.NodeVerbs.Contains(rest.FirstOrDefault() ?? "")))
+            {
+                return ManagementCli.Run(args[0], rest, Console.Out, Console.Error);
+            }
             return args[0] switch
             {
                 "node" => NodeCommand.Run(rest),
+                "run" => EmbeddedCommand.Run(rest),
                 "target" => TargetCommand.Run(rest),
                 "client" => ClientCommand.Run(rest),
                 "layout" => LayoutCommand.Run(rest),

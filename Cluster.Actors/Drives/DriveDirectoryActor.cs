@@ -23,6 +23,9 @@ public sealed class DriveDirectoryActor : ReceiveActor, IWithTimers
     /// </summary>
     private static readonly TimeSpan s_lostNodeRepeat = TimeSpan.FromSeconds(5);
 
+    /// <summary>How long a drive entity may take to answer a lookup for a drive the view lacks.</summary>
+    private static readonly TimeSpan s_lookupTimeout = TimeSpan.FromSeconds(5);
+
     private readonly HashSet<NodeId> _lostNodes = [];
     /// <summary>Most drives one directory tracks (400k is the placement benchmark's cluster).</summary>
     public const int MaxDrives = 1 << 20;
@@ -60,8 +63,15 @@ public sealed class DriveDirectoryActor : ReceiveActor, IWithTimers
             ReplacementResult result = _placement.PlaceReplacement(new ReplacementRequest(p.Survivors, p.Lost, p.DriveClass, p.Spread));
             Sender.Tell(result.Succeeded ? new PlacementPlan([[result.Drive]], null) : new PlacementPlan([], result.FailureReason));
         });
-        Receive<ResolveDrives>(r => Sender.Tell(new ResolvedDrives(r.Drives
-            .Where(_views.ContainsKey).Distinct().ToImmutableDictionary(d => d, d => _views[d]))));
+        Receive<ResolveDrives>(Resolve);
+        Receive<LookedUp>(l =>
+        {
+            foreach (DriveView view in l.Views)
+            {
+                Update(view);
+            }
+            l.ReplyTo.Tell(Resolved(l.Request));
+        });
         Receive<ListDrives>(_ => Sender.Tell(new DriveList([.. _views.Values.OrderBy(v => v.Inventory?.Node.Value).ThenBy(v => v.Drive.ToString())])));
         // The placement reserved capacity when it planned; the drive entities' next publications carry the truth.
         Receive<ReturnPlan>(_ => { });
@@ -113,6 +123,37 @@ public sealed class DriveDirectoryActor : ReceiveActor, IWithTimers
         }
     }
 
+    /// <summary>
+    /// The view is a cache fed by publications, and a node that just started (or a publication it missed) leaves
+    /// holes: a drive not in it is asked of its entity before the answer, so a fence or a layout is never refused
+    /// for want of a publication.
+    /// </summary>
+    private void Resolve(ResolveDrives request)
+    {
+        DriveId[] missing = [.. request.Drives.Where(d => !_views.ContainsKey(d)).Distinct()];
+        if (missing.Length == 0 || _drives == null)
+        {
+            Sender.Tell(Resolved(request));
+            return;
+        }
+        IActorRef region = _drives();
+        IActorRef replyTo = Sender;
+        Task.WhenAll(missing.Select(async d =>
+        {
+            try
+            {
+                return await region.Ask<IDriveReply>(new GetDrive(d), s_lookupTimeout).ConfigureAwait(false) as DriveStateReply;
+            }
+            catch (Exception e) when (e is AskTimeoutException or TaskCanceledException)
+            {
+                return null;
+            }
+        })).PipeTo(Self, success: replies => new LookedUp(request, replyTo, [.. replies.Where(r => r?.View.Inventory != null).Select(r => r!.View)]));
+    }
+
+    private ResolvedDrives Resolved(ResolveDrives request) =>
+        new(request.Drives.Where(_views.ContainsKey).Distinct().ToImmutableDictionary(d => d, d => _views[d]));
+
     private void Update(DriveView view)
     {
         if (!_views.ContainsKey(view.Drive) && _views.Count >= MaxDrives)
@@ -129,6 +170,8 @@ public sealed class DriveDirectoryActor : ReceiveActor, IWithTimers
             _placement.RemoveDrive(view.Drive);
         }
     }
+
+    private sealed record LookedUp(ResolveDrives Request, IActorRef ReplyTo, ImmutableArray<DriveView> Views);
 
     private sealed class RepeatLostNodes
     {

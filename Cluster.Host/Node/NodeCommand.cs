@@ -18,6 +18,7 @@ using Shoal.DataPath.Target;
 using Shoal.DataPath.Volume;
 using Shoal.DataPath.Wire;
 using Shoal.Host.Cli;
+using Shoal.Management.Cli;
 using Shoal.Host.Static;
 using Shoal.Management.Gateway;
 
@@ -35,7 +36,7 @@ internal static class NodeCommand
     private static readonly TimeSpan s_askTimeout = TimeSpan.FromSeconds(15);
     private static readonly TimeSpan s_startTimeout = TimeSpan.FromMinutes(2);
 
-    public static int Run(IReadOnlyList<string> argv)
+    public static int Run(IReadOnlyList<string> argv, Action? ready = null)
     {
         if (argv.Count == 0 || argv[0] != "start")
         {
@@ -144,6 +145,7 @@ internal static class NodeCommand
                 (target != null ? $" data={target.LocalEndPoint}" : "") +
                 (nbd != null ? $" nbd={nbd.TcpEndPoint?.ToString() ?? options.NbdSocket} exports={string.Join(',', attached.Snapshot.Select(e => e.Name))}" : "") +
                 (gateway != null ? $" api=http://{gateway.EndPoint}{GatewayServer.ApiBase} gui=http://{gateway.EndPoint}/" : ""));
+            ready?.Invoke();
             lifetime.WaitForStop();
             log("stopping");
             return 0;

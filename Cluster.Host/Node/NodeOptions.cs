@@ -4,6 +4,7 @@ using Shoal.Actors.Hosting;
 using Shoal.Actors.Placement;
 using Shoal.Actors.Protocol;
 using Shoal.Host.Cli;
+using Shoal.Management.Cli;
 using Shoal.Host.Static;
 
 namespace Shoal.Host.Node;

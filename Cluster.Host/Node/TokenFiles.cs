@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using Shoal.Host.Cli;
+using Shoal.Management.Cli;
 
 namespace Shoal.Host.Node;
 

@@ -3,6 +3,7 @@ using Shoal.Actors.Placement;
 using Shoal.Actors.Protocol;
 using Shoal.DataPath.Volume;
 using Shoal.Host.Cli;
+using Shoal.Management.Cli;
 
 namespace Shoal.Host.Node;
 

@@ -3,6 +3,7 @@ using Shoal.DataPath.Nbd;
 using Shoal.DataPath.Volume;
 using Shoal.DataPath.Wire;
 using Shoal.Host.Cli;
+using Shoal.Management.Cli;
 
 namespace Shoal.Host.Static;
 

@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using Shoal.DataPath.Drives;
 using Shoal.DataPath.Volume;
 using Shoal.Host.Cli;
+using Shoal.Management.Cli;
 
 namespace Shoal.Host.Static;
 

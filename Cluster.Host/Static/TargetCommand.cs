@@ -3,6 +3,7 @@ using Shoal.DataPath.Drives;
 using Shoal.DataPath.Target;
 using Shoal.DataPath.Wire;
 using Shoal.Host.Cli;
+using Shoal.Management.Cli;
 
 namespace Shoal.Host.Static;
 
@@ -83,7 +84,7 @@ internal static class TargetCommand
         }
         catch (Exception e) when (e is FormatException or System.Net.Sockets.SocketException)
         {
-            throw new CliException(e.Message);
+            throw new CliException($"'{text}' is not a HOST:PORT address ({e.Message})");
         }
     }
 }

@@ -1,9 +1,9 @@
 using System.Globalization;
 
-namespace Shoal.Host.Cli;
+namespace Shoal.Management.Cli;
 
 /// <summary>Parses sizes such as <c>4096</c>, <c>128KiB</c>, <c>64MiB</c>, <c>1GiB</c>, <c>2TiB</c> (binary units).</summary>
-internal static class Sizes
+public static class Sizes
 {
     public static long Parse(string text, string what)
     {

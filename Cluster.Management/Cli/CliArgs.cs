@@ -1,10 +1,10 @@
-namespace Shoal.Host.Cli;
+namespace Shoal.Management.Cli;
 
 /// <summary>
 /// A small, strict option parser: <c>--name value</c> pairs and <c>--flag</c> switches. Unknown
 /// options, missing values and repeated single options are errors, reported in one line.
 /// </summary>
-internal sealed class CliArgs
+public sealed class CliArgs
 {
     private readonly Dictionary<string, List<string>> _values = new(StringComparer.Ordinal);
     private readonly HashSet<string> _flags = new(StringComparer.Ordinal);

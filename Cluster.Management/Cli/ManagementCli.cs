@@ -1,0 +1,341 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using Shoal.Management.Api;
+using Shoal.Management.Gateway;
+
+namespace Shoal.Management.Cli;
+
+/// <summary>
+/// The operator's palettes, in the spirit of pbm: <c>shoal cluster|node|drive|volume ...</c>, talking to a management
+/// node's REST gateway. Tables by default, <c>--json</c> for scripts, a progress bar with <c>--wait</c>. Exit 0 on
+/// success, 1 with a one-line reason when the gateway refuses or cannot be reached, 2 on a usage error.
+/// </summary>
+public static class ManagementCli
+{
+    public const string Usage =
+        "shoal cluster show | leave NODE | down NODE | sharding regions | sharding stats\n" +
+        "  shoal node list\n" +
+        "  shoal drive list | show ID | remove ID [--force]\n" +
+        "  shoal volume list | show NAME [--wait] | create NAME --layout concat|stripe|mirror|stripe-mirror --size SIZE\n" +
+        "               [--legs N] [--stripe-width N] [--stripe-unit SIZE] [--spread drive|node|rack|zone] [--drive-class C]\n" +
+        "             | grow NAME --size SIZE | delete NAME | attach NAME [--node N] [--force] | detach NAME [--node N] [--force]\n" +
+        "  common options: --api URL (or $SHOAL_API; default http://127.0.0.1:8080/api/v1), --token-file FILE\n" +
+        "                  (or $SHOAL_TOKEN, $SHOAL_TOKEN_FILE; default ./.shoal/admin.token), --json, --timeout SECONDS";
+
+    public static readonly IReadOnlySet<string> Palettes = new HashSet<string> { "cluster", "node", "drive", "volume" };
+
+    /// <summary>The node palette's verbs (<c>shoal node start</c> is the daemon, not the CLI).</summary>
+    public static readonly IReadOnlySet<string> NodeVerbs = new HashSet<string> { "list" };
+
+    private static readonly HashSet<string> s_common = ["api", "token-file", "timeout"];
+
+    public static int Run(string palette, IReadOnlyList<string> argv, TextWriter output, TextWriter error)
+    {
+        string verb = argv.Count > 0 ? argv[0] : "";
+        try
+        {
+            return RunAsync(palette, argv, output).GetAwaiter().GetResult();
+        }
+        catch (CliException e)
+        {
+            error.WriteLine($"shoal {palette} {verb}: {e.Message}");
+            return 2;
+        }
+        catch (ApiCallException e)
+        {
+            error.WriteLine($"shoal {palette} {verb}: {e.Message}");
+            return 1;
+        }
+    }
+
+    private static async Task<int> RunAsync(string palette, IReadOnlyList<string> argv, TextWriter output)
+    {
+        // Words before the first option are the verb and its operands.
+        List<string> words = [.. argv.TakeWhile(a => !a.StartsWith("--", StringComparison.Ordinal))];
+        List<string> options = [.. argv.Skip(words.Count)];
+        string command = string.Join(' ', [palette, .. words.Take(palette == "cluster" && words.FirstOrDefault() == "sharding" ? 2 : 1)]);
+        List<string> operands = [.. words.Skip(command.Split(' ').Length - 1)];
+        (HashSet<string> values, HashSet<string> flags, int operandCount) = command switch
+        {
+            "cluster show" or "cluster sharding regions" or "cluster sharding stats" or "node list" or "drive list" or "volume list" => (s_common, Flags(), 0),
+            "cluster leave" or "cluster down" or "drive show" or "volume delete" => (s_common, Flags(), 1),
+            "drive remove" => (s_common, Flags("force"), 1),
+            "volume show" => (s_common, Flags("wait"), 1),
+            "volume create" => ([.. s_common, "layout", "size", "legs", "stripe-width", "stripe-unit", "spread", "drive-class"], Flags("wait"), 1),
+            "volume grow" => ([.. s_common, "size"], Flags(), 1),
+            "volume attach" or "volume detach" => ([.. s_common, "node"], Flags("force"), 1),
+            _ => throw new CliException($"unknown command 'shoal {string.Join(' ', [palette, .. words])}'; usage:\n  " + Usage),
+        };
+        flags.Add("json");
+        if (operands.Count != operandCount)
+        {
+            throw new CliException(operandCount == 0 ? $"'{command}' takes no operands" : $"'{command}' needs exactly {operandCount} operand (a name)");
+        }
+        CliArgs args = CliArgs.Parse(options, values, flags);
+        bool json = args.Flag("json");
+        int timeoutSeconds = args.Int("timeout", 3600, 1, 7 * 24 * 3600);
+        using var api = new ApiClient(Api(args), Token(args), TimeSpan.FromSeconds(Math.Min(timeoutSeconds, 60)));
+        string name = operands.Count > 0 ? Uri.EscapeDataString(operands[0]) : "";
+        switch (command)
+        {
+            case "cluster show":
+                {
+                    ClusterDto c = await api.Get<ClusterDto>("/cluster");
+                    Print(output, json, c, () =>
+                    {
+                        var t = new Table("NODE", "ADDRESS", "STATUS", "REACHABLE", "ROLES", "LEADER");
+                        foreach (MemberDto m in c.Members)
+                        {
+                            t.Row(m.Name, m.Address, m.Status, m.Reachable ? "yes" : "NO", string.Join(',', m.Roles), m.Address == c.Leader ? "*" : "");
+                        }
+                        return t.ToString();
+                    });
+                    return 0;
+                }
+            case "cluster leave" or "cluster down":
+                {
+                    ClusterDto c = await api.Post<ClusterDto>("/cluster/" + command.Split(' ')[1], new AddressRequest(operands[0]));
+                    Print(output, json, c, () => $"{command.Split(' ')[1]}: {operands[0]} (asked)\n");
+                    return 0;
+                }
+            case "cluster sharding regions" or "cluster sharding stats":
+                {
+                    ShardingDto s = await api.Get<ShardingDto>("/cluster/sharding");
+                    Print(output, json, s, () =>
+                    {
+                        bool stats = command.EndsWith("stats", StringComparison.Ordinal);
+                        Table t = stats ? new Table("TYPE", "REGION", "SHARDS", "ENTITIES") : new Table("TYPE", "REGION");
+                        foreach (ShardTypeDto type in s.Types)
+                        {
+                            foreach (ShardRegionDto r in type.Regions)
+                            {
+                                _ = stats ? t.Row(type.TypeName, r.Address, r.Shards, r.Entities) : t.Row(type.TypeName, r.Address);
+                            }
+                        }
+                        return t.ToString();
+                    });
+                    return 0;
+                }
+            case "node list":
+                {
+                    NodeDto[] nodes = await api.Get<NodeDto[]>("/nodes");
+                    Print(output, json, nodes, () =>
+                    {
+                        var t = new Table("NODE", "STATUS", "REACHABLE", "ROLES", "DRIVES", "CAPACITY", "FREE");
+                        foreach (NodeDto n in nodes)
+                        {
+                            t.Row(n.Name, n.Status, n.Reachable ? "yes" : "NO", string.Join(',', n.Roles), n.Drives, Bytes(n.CapacityBytes), Bytes(n.FreeBytes));
+                        }
+                        return t.ToString();
+                    });
+                    return 0;
+                }
+            case "drive list":
+                {
+                    DriveDto[] drives = await api.Get<DriveDto[]>("/drives");
+                    Print(output, json, drives, () => DriveTable(drives));
+                    return 0;
+                }
+            case "drive show":
+                {
+                    DriveDto d = await api.Get<DriveDto>("/drives/" + name);
+                    Print(output, json, d, () => DriveTable([d]));
+                    return 0;
+                }
+            case "drive remove":
+                {
+                    DriveDto d = await api.Delete<DriveDto>($"/drives/{name}?force={(args.Flag("force") ? "true" : "false")}");
+                    Print(output, json, d, () => $"drive {d.Id}: {d.Status}\n");
+                    return 0;
+                }
+            case "volume list":
+                {
+                    VolumeDto[] volumes = await api.Get<VolumeDto[]>("/volumes");
+                    Print(output, json, volumes, () =>
+                    {
+                        var t = new Table("NAME", "LAYOUT", "SIZE", "HEALTH", "EPOCH", "ATTACHED", "REBUILD");
+                        foreach (VolumeDto v in volumes)
+                        {
+                            t.Row(v.Name, Layout(v), Bytes(v.SizeBytes), v.Health, v.Epoch, string.Join(',', v.Attachments.Select(a => a.Node)) is { Length: > 0 } at ? at : "-",
+                                v.Rebuild is { } r ? $"{r.Percent:0.0}%" : "-");
+                        }
+                        return t.ToString();
+                    });
+                    return 0;
+                }
+            case "volume show":
+                {
+                    VolumeDto v = await api.Get<VolumeDto>("/volumes/" + name);
+                    if (args.Flag("wait"))
+                    {
+                        v = await WaitHealthy(api, name, output, json, TimeSpan.FromSeconds(timeoutSeconds));
+                    }
+                    Print(output, json, v, () => VolumeText(v));
+                    return 0;
+                }
+            case "volume create":
+                {
+                    var request = new CreateVolumeRequest(operands[0], args.Required("layout"), Sizes.Parse(args.Required("size"), "--size"),
+                        args.Optional("legs") is null ? null : args.Int("legs", 0, 1, 3),
+                        args.Optional("stripe-width") is null ? null : args.Int("stripe-width", 0, 1, 64),
+                        args.Optional("stripe-unit") is { } unit ? checked((int)Sizes.Parse(unit, "--stripe-unit")) : null,
+                        args.Optional("drive-class"), args.Optional("spread"));
+                    VolumeDto v = await api.Post<VolumeDto>("/volumes", request);
+                    Print(output, json, v, () => VolumeText(v));
+                    return 0;
+                }
+            case "volume grow":
+                {
+                    VolumeDto v = await api.Post<VolumeDto>($"/volumes/{name}/grow", new GrowVolumeRequest(Sizes.Parse(args.Required("size"), "--size")));
+                    Print(output, json, v, () => VolumeText(v));
+                    return 0;
+                }
+            case "volume delete":
+                {
+                    VolumeDto v = await api.Delete<VolumeDto>("/volumes/" + name);
+                    Print(output, json, v, () => $"volume {v.Name}: {v.Status} (its segments are freed as their targets confirm)\n");
+                    return 0;
+                }
+            case "volume attach":
+                {
+                    AttachmentResult a = await api.Post<AttachmentResult>($"/volumes/{name}/attach", new AttachRequest(args.Optional("node"), args.Flag("force")));
+                    Print(output, json, a, () => $"volume {a.Volume}: attached on {a.Node} at epoch {a.Epoch}\n{a.NbdUri}\n");
+                    return 0;
+                }
+            case "volume detach":
+                {
+                    VolumeDto v = await api.Post<VolumeDto>($"/volumes/{name}/detach", new DetachRequest(args.Optional("node"), args.Flag("force")));
+                    Print(output, json, v, () => $"volume {v.Name}: detached (epoch {v.Epoch})\n");
+                    return 0;
+                }
+            default:
+                throw new UnreachableException(command);
+        }
+    }
+
+    private static HashSet<string> Flags(params string[] names) => [.. names];
+
+    private static string Api(CliArgs args) =>
+        args.Optional("api") ?? Environment.GetEnvironmentVariable("SHOAL_API") ?? "http://127.0.0.1:8080" + GatewayServer.ApiBase;
+
+    private static string Token(CliArgs args)
+    {
+        if (args.Optional("token-file") is null && Environment.GetEnvironmentVariable("SHOAL_TOKEN") is { Length: > 0 } token)
+        {
+            return token.Trim();
+        }
+        string file = args.Optional("token-file") ?? Environment.GetEnvironmentVariable("SHOAL_TOKEN_FILE") ?? Path.Combine(".shoal", "admin.token");
+        try
+        {
+            return File.ReadAllText(file).Trim();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new CliException($"no token: set SHOAL_TOKEN or pass --token-file ({file}: {e.Message})");
+        }
+    }
+
+    private static void Print<T>(TextWriter output, bool json, T document, Func<string> table)
+    {
+        output.Write(json ? JsonSerializer.Serialize(document, ApiJson.Options) + "\n" : table());
+    }
+
+    /// <summary>Polls the volume until every leg is in sync, drawing a progress bar of its rebuild (one line per poll when not a terminal).</summary>
+    private static async Task<VolumeDto> WaitHealthy(ApiClient api, string name, TextWriter output, bool json, TimeSpan timeout)
+    {
+        var waited = Stopwatch.StartNew();
+        bool drawn = false;
+        while (true)
+        {
+            VolumeDto v = await api.Get<VolumeDto>("/volumes/" + name);
+            if (v.Health == "healthy")
+            {
+                if (drawn && !json)
+                {
+                    output.Write(Console.IsOutputRedirected ? "" : "\n");
+                }
+                return v;
+            }
+            if (waited.Elapsed > timeout)
+            {
+                throw new ApiCallException($"volume {v.Name} is still {v.Health} after {timeout.TotalSeconds:0} s");
+            }
+            if (!json)
+            {
+                string line = ProgressLine(v);
+                output.Write(Console.IsOutputRedirected ? line + "\n" : "\r" + line.PadRight(78));
+                drawn = true;
+            }
+            await Task.Delay(TimeSpan.FromSeconds(1));
+        }
+    }
+
+    public static string ProgressLine(VolumeDto v)
+    {
+        const int width = 30;
+        if (v.Rebuild is not { } r)
+        {
+            int stale = v.Groups.Sum(g => g.Legs.Count(l => l.State == "stale"));
+            return $"{v.Name}: {v.Health}, {stale} stale leg(s), waiting for resync to start";
+        }
+        int filled = (int)Math.Clamp(r.Percent / 100 * width, 0, width);
+        string eta = r.EtaSeconds is { } s ? $"eta {TimeSpan.FromSeconds(Math.Ceiling(s)):c}" : "eta -";
+        return $"{v.Name} {r.Kind} [{new string('#', filled)}{new string('.', width - filled)}] {r.Percent,5:0.0}% {r.BytesPerSecond / 1e6:0.0} MB/s {eta}";
+    }
+
+    private static string Layout(VolumeDto v) => v.Layout switch
+    {
+        "mirror" => $"mirror:{v.Legs}",
+        "stripe" => $"stripe:{v.StripeWidth}",
+        "stripe-mirror" => $"stripe-mirror:{v.StripeWidth}x{v.Legs}",
+        _ => v.Layout,
+    };
+
+    private static string VolumeText(VolumeDto v)
+    {
+        var text = new System.Text.StringBuilder();
+        text.Append(CultureInfo.InvariantCulture, $"volume {v.Name}  {Layout(v)}  {Bytes(v.SizeBytes)}  {v.Health}  epoch {v.Epoch}  spread {v.Spread}  class {v.DriveClass}\n");
+        foreach (AttachmentDto a in v.Attachments)
+        {
+            text.Append(CultureInfo.InvariantCulture, $"attached on {a.Node} ({a.Mode}, writer {a.Writer}) since {a.Since:u}\n");
+        }
+        if (v.Rebuild is { } r)
+        {
+            text.Append(ProgressLine(v)).Append('\n');
+        }
+        var t = new Table("GROUP", "LEG", "NODE", "DRIVE", "SEGMENT", "STATE", "PROGRESS");
+        foreach (GroupDto g in v.Groups)
+        {
+            foreach (LegDto l in g.Legs)
+            {
+                t.Row(g.Index, l.Leg, l.Node, l.Drive, l.Segment, l.State, l.Rebuild is { } lr ? $"{lr.Percent:0.0}%" : "-");
+            }
+        }
+        return text.Append(t).ToString();
+    }
+
+    private static string DriveTable(IEnumerable<DriveDto> drives)
+    {
+        var t = new Table("DRIVE", "NODE", "STATUS", "CLASS", "CAPACITY", "FREE", "SEGMENTS", "ERRORS", "PATH");
+        foreach (DriveDto d in drives)
+        {
+            t.Row(d.Id, d.Node, d.Status, d.DriveClass, Bytes(d.CapacityBytes), Bytes((long)d.FreeSegments * d.SegmentBytes),
+                $"{d.AllocatedSegments}/{d.SegmentCount}", d.ErrorCount, d.Path);
+        }
+        return t.ToString();
+    }
+
+    public static string Bytes(long bytes)
+    {
+        string[] units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
+        double v = bytes;
+        int u = 0;
+        while (v >= 1024 && u < units.Length - 1)
+        {
+            v /= 1024;
+            u++;
+        }
+        return u == 0 ? $"{bytes} B" : string.Create(CultureInfo.InvariantCulture, $"{v:0.#} {units[u]}");
+    }
+}
