@@ -64,6 +64,11 @@ public sealed class DriveActor : ReceivePersistentActor, IWithTimers
             {
                 NotifyVolumes();
             }
+            else if (_state.Draining)
+            {
+                // Legs that could not move yet (their group's only in-sync copy, or no capacity) are asked again.
+                NotifyEvacuate();
+            }
         }
     }
 
@@ -101,6 +106,10 @@ public sealed class DriveActor : ReceivePersistentActor, IWithTimers
             {
                 NotifyVolumes();
             }
+            if (decision.Events.Any(e => e is DriveDrainingChanged { Draining: true }))
+            {
+                NotifyEvacuate();
+            }
         });
     }
 
@@ -114,6 +123,14 @@ public sealed class DriveActor : ReceivePersistentActor, IWithTimers
         foreach (VolumeName volume in _state.Allocated.Values.Select(o => o.Volume).Distinct())
         {
             _volumes.Tell(new DriveLost(volume, _drive));
+        }
+    }
+
+    private void NotifyEvacuate()
+    {
+        foreach (VolumeName volume in _state.Allocated.Values.Select(o => o.Volume).Distinct())
+        {
+            _volumes.Tell(new EvacuateDrive(volume, _drive));
         }
     }
 

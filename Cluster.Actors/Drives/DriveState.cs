@@ -25,16 +25,19 @@ public sealed record DriveState(
         drive, DriveStatus.Unregistered, null, DateTimeOffset.MinValue,
         ImmutableSortedDictionary<uint, SegmentOwner>.Empty, ImmutableSortedDictionary<uint, SegmentOwner>.Empty, 0, null);
 
+    /// <summary>Being emptied (drive evacuate, node drain): no new segments; its legs are moved elsewhere.</summary>
+    public bool Draining { get; init; }
+
     public int FreeSegments => Inventory == null ? 0 : Inventory.SegmentCount - Allocated.Count - Releasing.Count;
 
     /// <summary>Whether new segments may be placed here.</summary>
-    public bool Allocatable => Status == DriveStatus.Online;
+    public bool Allocatable => Status == DriveStatus.Online && !Draining;
 
     public DriveView View() => new(
         Drive, Status, Inventory, StatusSince, FreeSegments,
         Allocated.Select(kv => new AllocatedSegment(kv.Key, kv.Value)).ToImmutableArray(),
         Releasing.Select(kv => new AllocatedSegment(kv.Key, kv.Value)).ToImmutableArray(),
-        ErrorCount, LastError);
+        ErrorCount, LastError, Draining);
 
     public Decision<IDriveEvent, IDriveReply> Decide(IDriveCommand command, DateTimeOffset now, DriveHealthOptions options)
     {
@@ -59,6 +62,9 @@ public sealed record DriveState(
                 : Accept(Status == DriveStatus.Failed ? [] : [Transition(DriveStatus.Failed, "operator: " + c.Reason, now)]),
             RemoveDrive c => DecideRemove(c, now),
             GetDrive => Accept([]),
+            SetDriveDraining c => Status is DriveStatus.Unregistered or DriveStatus.Removed
+                ? Refuse($"drive is {Status}")
+                : Accept(c.Draining == Draining ? [] : [new DriveDrainingChanged(Drive, c.Draining, now)]),
             _ => Refuse($"unknown drive command {command.GetType().Name}"),
         };
     }
@@ -68,6 +74,7 @@ public sealed record DriveState(
         DriveRegistered r => this with { Inventory = r.Inventory, Status = DriveStatus.Online, StatusSince = r.At },
         DriveInventoryUpdated u => this with { Inventory = u.Inventory },
         DriveStatusChanged s => this with { Status = s.To, StatusSince = s.At },
+        DriveDrainingChanged d => this with { Draining = d.Draining },
         DriveErrorRecorded r => this with { ErrorCount = ErrorCount + 1, LastError = r.Reason },
         SegmentsAllocated a => this with { Allocated = Allocated.SetItems(a.Segments.Select(s => KeyValuePair.Create(s.Segment, s.Owner))) },
         SegmentReleaseStarted r => this with
@@ -176,7 +183,7 @@ public sealed record DriveState(
             }
             if (!Allocatable)
             {
-                return Refuse($"drive is {Status}: no new segments");
+                return Refuse(Draining ? "drive is draining: no new segments" : $"drive is {Status}: no new segments");
             }
             while (next < Inventory!.SegmentCount && (Allocated.ContainsKey(next) || Releasing.ContainsKey(next)))
             {

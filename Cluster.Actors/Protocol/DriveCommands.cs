@@ -35,3 +35,6 @@ public sealed record FailDrive(DriveId Drive, string Reason) : IDriveCommand;
 public sealed record RemoveDrive(DriveId Drive, bool Force) : IDriveCommand;
 
 public sealed record GetDrive(DriveId Drive) : IDriveCommand;
+
+/// <summary>The operator starts (or stops) emptying the drive: no new segments while draining.</summary>
+public sealed record SetDriveDraining(DriveId Drive, bool Draining) : IDriveCommand;

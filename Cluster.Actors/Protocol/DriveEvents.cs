@@ -17,3 +17,5 @@ public sealed record SegmentsAllocated(DriveId Drive, ImmutableArray<AllocatedSe
 public sealed record SegmentReleaseStarted(DriveId Drive, ImmutableArray<uint> Segments) : IDriveEvent;
 
 public sealed record SegmentsReleased(DriveId Drive, ImmutableArray<uint> Segments) : IDriveEvent;
+
+public sealed record DriveDrainingChanged(DriveId Drive, bool Draining, DateTimeOffset At) : IDriveEvent;

@@ -12,4 +12,5 @@ public sealed record DriveView(
     ImmutableArray<AllocatedSegment> Allocated,
     ImmutableArray<AllocatedSegment> Releasing,
     int ErrorCount,
-    string? LastError);
+    string? LastError,
+    bool Draining);

@@ -43,6 +43,12 @@ public sealed record ReportLegResynced(VolumeName Volume, WriterId Writer, int G
 /// <summary>A drive holding legs of this volume went out or failed: its legs are to be replaced.</summary>
 public sealed record DriveLost(VolumeName Volume, DriveId Drive) : IVolumeCommand;
 
+/// <summary>
+/// The operator empties the drive: each of the volume's legs on it gets a replacement elsewhere and a full rebuild,
+/// except a leg that is its group's last in-sync one (it moves once another leg is in sync).
+/// </summary>
+public sealed record EvacuateDrive(VolumeName Volume, DriveId Drive) : IVolumeCommand;
+
 public sealed record CommitReplaceLeg(VolumeName Volume, int Group, int Leg, LegInfo Replacement) : IVolumeCommand;
 
 public sealed record GetVolume(VolumeName Volume) : IVolumeCommand;

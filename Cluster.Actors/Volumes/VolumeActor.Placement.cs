@@ -96,18 +96,23 @@ public sealed partial class VolumeActor
                     var planned = await PlanAndAllocate(new PlanGroups(added, state.Spec.Legs, state.Spec.DriveClass, state.Spec.Spread), uid, state.Groups.Length).ConfigureAwait(false);
                     return planned.Refusal != null ? planned : planned with { Commits = [new CommitGrow(_volume, c.SizeBytes, planned.Groups)] };
                 }
-            case DriveLost c:
+            case DriveLost or EvacuateDrive:
                 {
+                    DriveId lost = command is DriveLost dl ? dl.Drive : ((EvacuateDrive)command).Drive;
                     var commits = ImmutableArray.CreateBuilder<IVolumeCommand>();
                     var granted = ImmutableArray.CreateBuilder<SegmentRef>();
-                    foreach ((int g, int l) in state.LegsOn(c.Drive))
+                    foreach ((int g, int l) in state.LegsOn(lost))
                     {
+                        if (command is EvacuateDrive && state.Groups[g].Legs[l].State == LegState.InSync && state.Groups[g].InSyncCount == 1)
+                        {
+                            continue;
+                        }
                         ImmutableArray<DriveId> survivors = [.. state.Groups[g].Legs.Where((_, i) => i != l).Select(x => x.Segment.Drive)];
-                        var request = new PlanReplacement(survivors, c.Drive, state.Spec!.DriveClass, state.Spec.Spread);
+                        var request = new PlanReplacement(survivors, lost, state.Spec!.DriveClass, state.Spec.Spread);
                         PlacementOutcome one = await AllocatePlan(await AskPlan(request).ConfigureAwait(false), uid, [(g, l)]).ConfigureAwait(false);
                         if (one.Refusal != null)
                         {
-                            _log.Warning("volume {0}: no replacement for group {1} leg {2} on lost drive {3}: {4}", _volume, g, l, c.Drive, ((VolumeCommandRefused)one.Refusal).Reason);
+                            _log.Warning("volume {0}: no replacement for group {1} leg {2} on drive {3}: {4}", _volume, g, l, lost, ((VolumeCommandRefused)one.Refusal).Reason);
                             continue;
                         }
                         LegInfo leg = one.Groups[0].Legs[0] with

@@ -94,8 +94,24 @@ public sealed partial class VolumeActor : ReceivePersistentActor, IWithTimers
             }
             StartPlacement(c, Sender);
         });
+        Command<EvacuateDrive>(c =>
+        {
+            if (_state.Status != VolumeStatus.Ready || !_state.LegsOn(c.Drive).Any(Movable))
+            {
+                Sender.Tell(new VolumeStateReply(_state.View()));
+                return;
+            }
+            StartPlacement(c, Sender);
+        });
         Command<IVolumeCommand>(c => Decide(c, Sender));
         CommonCommands();
+    }
+
+    /// <summary>A leg an evacuation may move now: not its group's only in-sync copy (that one waits for another to catch up).</summary>
+    private bool Movable((int Group, int Leg) at)
+    {
+        GroupInfo group = _state.Groups[at.Group];
+        return !(group.Legs[at.Leg].State == LegState.InSync && group.InSyncCount == 1);
     }
 
     private void Busy()

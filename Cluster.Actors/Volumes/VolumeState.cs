@@ -111,7 +111,7 @@ public sealed record VolumeState(
             ReportRebuildProgress c => CheckWriter(c.Writer) ?? CheckLeg(c.Group, c.Leg, c.At) ?? DecideProgress(c, now),
             ReportLegResynced c => CheckWriter(c.Writer) ?? CheckLeg(c.Group, c.Leg, c.At) ?? DecideResynced(c),
             CommitReplaceLeg c => Status != VolumeStatus.Ready ? NotReady() : CheckLeg(c.Group, c.Leg) ?? DecideReplace(c),
-            GetVolume or DriveLost => Accept([]),
+            GetVolume or DriveLost or EvacuateDrive => Accept([]),
             CreateVolume or GrowVolume => Refuse(VolumeRefusal.Invalid, $"{command.GetType().Name} goes through placement first"),
             _ => Refuse(VolumeRefusal.Invalid, $"unknown volume command {command.GetType().Name}"),
         };

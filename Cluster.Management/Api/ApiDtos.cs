@@ -66,9 +66,10 @@ public sealed record DriveDto(
     string Rack,
     string Zone,
     int ErrorCount,
-    string? LastError);
+    string? LastError,
+    bool Draining);
 
-public sealed record NodeDto(string Name, string Address, string Status, bool Reachable, ImmutableArray<string> Roles, int Drives, long CapacityBytes, long FreeBytes);
+public sealed record NodeDto(string Name, string Address, string Status, bool Reachable, ImmutableArray<string> Roles, int Drives, long CapacityBytes, long FreeBytes, bool Draining, int AllocatedSegments);
 
 public sealed record MemberDto(string Address, string Name, string Status, bool Reachable, ImmutableArray<string> Roles);
 

@@ -15,8 +15,8 @@ public static class ManagementCli
 {
     public const string Usage =
         "shoal cluster show | leave NODE | down NODE | sharding regions | sharding stats\n" +
-        "  shoal node list\n" +
-        "  shoal drive list | show ID | remove ID [--force]\n" +
+        "  shoal node list | drain NODE [--wait] | undrain NODE\n" +
+        "  shoal drive list | show ID | remove ID [--force] | evacuate ID [--wait] | undrain ID\n" +
         "  shoal volume list | show NAME [--wait] | create NAME --layout concat|stripe|mirror|stripe-mirror --size SIZE\n" +
         "               [--legs N] [--stripe-width N] [--stripe-unit SIZE] [--spread drive|node|rack|zone] [--drive-class C]\n" +
         "             | grow NAME --size SIZE | delete NAME | attach NAME [--node N] [--force] | detach NAME [--node N] [--force]\n" +
@@ -26,7 +26,7 @@ public static class ManagementCli
     public static readonly IReadOnlySet<string> Palettes = new HashSet<string> { "cluster", "node", "drive", "volume" };
 
     /// <summary>The node palette's verbs (<c>shoal node start</c> is the daemon, not the CLI).</summary>
-    public static readonly IReadOnlySet<string> NodeVerbs = new HashSet<string> { "list" };
+    public static readonly IReadOnlySet<string> NodeVerbs = new HashSet<string> { "list", "drain", "undrain" };
 
     private static readonly HashSet<string> s_common = ["api", "token-file", "timeout"];
 
@@ -59,7 +59,8 @@ public static class ManagementCli
         (HashSet<string> values, HashSet<string> flags, int operandCount) = command switch
         {
             "cluster show" or "cluster sharding regions" or "cluster sharding stats" or "node list" or "drive list" or "volume list" => (s_common, Flags(), 0),
-            "cluster leave" or "cluster down" or "drive show" or "volume delete" => (s_common, Flags(), 1),
+            "cluster leave" or "cluster down" or "drive show" or "volume delete" or "node undrain" or "drive undrain" => (s_common, Flags(), 1),
+            "node drain" or "drive evacuate" => (s_common, Flags("wait"), 1),
             "drive remove" => (s_common, Flags("force"), 1),
             "volume show" => (s_common, Flags("wait"), 1),
             "volume create" => ([.. s_common, "layout", "size", "legs", "stripe-width", "stripe-unit", "spread", "drive-class"], Flags("wait"), 1),
@@ -122,13 +123,38 @@ public static class ManagementCli
                     NodeDto[] nodes = await api.Get<NodeDto[]>("/nodes");
                     Print(output, json, nodes, () =>
                     {
-                        var t = new Table("NODE", "STATUS", "REACHABLE", "ROLES", "DRIVES", "CAPACITY", "FREE");
+                        var t = new Table("NODE", "STATUS", "REACHABLE", "ROLES", "DRIVES", "CAPACITY", "FREE", "DRAINING");
                         foreach (NodeDto n in nodes)
                         {
-                            t.Row(n.Name, n.Status, n.Reachable ? "yes" : "NO", string.Join(',', n.Roles), n.Drives, Bytes(n.CapacityBytes), Bytes(n.FreeBytes));
+                            t.Row(n.Name, n.Status, n.Reachable ? "yes" : "NO", string.Join(',', n.Roles), n.Drives, Bytes(n.CapacityBytes), Bytes(n.FreeBytes), n.Draining ? "yes" : "no");
                         }
                         return t.ToString();
                     });
+                    return 0;
+                }
+            case "node drain" or "node undrain":
+                {
+                    string verb = command.Split(' ')[1];
+                    NodeDto n = await api.Post<NodeDto>($"/nodes/{name}/{verb}", null);
+                    if (verb == "drain" && args.Flag("wait"))
+                    {
+                        await WaitEmpty(output, json, $"node {n.Name}", n.AllocatedSegments, TimeSpan.FromSeconds(timeoutSeconds),
+                            async () => (await api.Get<NodeDto[]>("/nodes")).FirstOrDefault(x => x.Name == n.Name)?.AllocatedSegments ?? 0);
+                    }
+                    Print(output, json, n, () => $"node {n.Name}: {(n.Draining ? "draining" : "not draining")}, {n.AllocatedSegments} segments on its drives\n");
+                    return 0;
+                }
+            case "drive evacuate" or "drive undrain":
+                {
+                    string verb = command.Split(' ')[1];
+                    DriveDto d = await api.Post<DriveDto>($"/drives/{name}/{verb}", null);
+                    if (verb == "evacuate" && args.Flag("wait"))
+                    {
+                        await WaitEmpty(output, json, $"drive {d.Id}", d.AllocatedSegments + d.ReleasingSegments, TimeSpan.FromSeconds(timeoutSeconds),
+                            async () => await api.Get<DriveDto>("/drives/" + name) is var x ? x.AllocatedSegments + x.ReleasingSegments : 0);
+                        d = await api.Get<DriveDto>("/drives/" + name);
+                    }
+                    Print(output, json, d, () => $"drive {d.Id}: {(d.Draining ? "draining" : "not draining")}, {d.AllocatedSegments} segments allocated, {d.ReleasingSegments} releasing\n");
                     return 0;
                 }
             case "drive list":
@@ -271,6 +297,37 @@ public static class ManagementCli
         }
     }
 
+    /// <summary>Polls until <paramref name="remaining"/> reaches zero, drawing the share moved so far.</summary>
+    private static async Task WaitEmpty(TextWriter output, bool json, string what, int initial, TimeSpan timeout, Func<Task<int>> remaining)
+    {
+        const int width = 30;
+        var waited = Stopwatch.StartNew();
+        while (true)
+        {
+            int left = await remaining();
+            if (!json)
+            {
+                double done = initial == 0 ? 1 : Math.Clamp(1 - ((double)left / initial), 0, 1);
+                int filled = (int)(done * width);
+                string line = $"{what} [{new string('#', filled)}{new string('.', width - filled)}] {done * 100,5:0.0}% {left} segment(s) left";
+                output.Write(Console.IsOutputRedirected ? line + "\n" : "\r" + line.PadRight(78));
+            }
+            if (left == 0)
+            {
+                if (!json && !Console.IsOutputRedirected)
+                {
+                    output.Write("\n");
+                }
+                return;
+            }
+            if (waited.Elapsed > timeout)
+            {
+                throw new ApiCallException($"{what} still holds {left} segment(s) after {timeout.TotalSeconds:0} s");
+            }
+            await Task.Delay(TimeSpan.FromSeconds(1));
+        }
+    }
+
     public static string ProgressLine(VolumeDto v)
     {
         const int width = 30;
@@ -320,7 +377,7 @@ public static class ManagementCli
         var t = new Table("DRIVE", "NODE", "STATUS", "CLASS", "CAPACITY", "FREE", "SEGMENTS", "ERRORS", "PATH");
         foreach (DriveDto d in drives)
         {
-            t.Row(d.Id, d.Node, d.Status, d.DriveClass, Bytes(d.CapacityBytes), Bytes((long)d.FreeSegments * d.SegmentBytes),
+            t.Row(d.Id, d.Node, d.Draining ? d.Status + ",draining" : d.Status, d.DriveClass, Bytes(d.CapacityBytes), Bytes((long)d.FreeSegments * d.SegmentBytes),
                 $"{d.AllocatedSegments}/{d.SegmentCount}", d.ErrorCount, d.Path);
         }
         return t.ToString();

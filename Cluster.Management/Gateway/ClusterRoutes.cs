@@ -49,9 +49,14 @@ internal static class ClusterRoutes
             {
                 DriveView[] own = [.. drives.Where(d => d.Inventory?.Node.Value == m.Name && d.Status is not DriveStatus.Removed)];
                 return new NodeDto(m.Name, m.Address, m.Status, m.Reachable, m.Roles, own.Length, own.Sum(d => d.Inventory!.CapacityBytes),
-                    own.Where(d => d.Status is DriveStatus.Online or DriveStatus.Suspect).Sum(d => (long)d.FreeSegments * d.Inventory!.SegmentBytes));
+                    own.Where(d => d.Status is DriveStatus.Online or DriveStatus.Suspect).Sum(d => (long)d.FreeSegments * d.Inventory!.SegmentBytes),
+                    own.Length > 0 && own.All(d => d.Draining), own.Sum(d => d.Allocated.Length + d.Releasing.Length));
             }).ToArray());
         }),
+        new("POST", "/nodes/{name}/drain", ApiRole.Admin, "Drain a node: no new segments on its drives, and every leg on them moves elsewhere (full rebuild)", null, "Node", async c =>
+            ApiResult.Accepted(await SetNodeDraining(cp, c, true))),
+        new("POST", "/nodes/{name}/undrain", ApiRole.Admin, "Undrain a node: its drives take new segments again (moved legs stay where they went)", null, "Node", async c =>
+            ApiResult.Ok(await SetNodeDraining(cp, c, false))),
         new("GET", "/drives", ApiRole.Read, "Drives with status and capacity", null, "DriveList", async c =>
             ApiResult.Ok((await cp.ListDrives(c.RequestAborted)).Select(ApiMapping.Drive).ToArray())),
         new("GET", "/drives/{id}", ApiRole.Read, "Show one drive", null, "Drive", async c =>
@@ -63,6 +68,18 @@ internal static class ClusterRoutes
             bool force = c.Request.Query["force"] is { Count: > 0 } f && (f[0] == "true" ? true : f[0] == "false" ? false : throw ApiException.BadRequest("force must be true or false"));
             return ApiResult.Ok(ApiMapping.Drive(await cp.DriveCommand(new RemoveDrive(id, force), c.RequestAborted)));
         }),
+        new("POST", "/drives/{id}/evacuate", ApiRole.Admin, "Evacuate a drive: no new segments, and each leg on it moves elsewhere (full rebuild); a group's only in-sync copy moves last", null, "Drive", async c =>
+        {
+            DriveId id = DriveIdOf(c);
+            await cp.DriveCommand(new GetDrive(id), c.RequestAborted);
+            return ApiResult.Accepted(ApiMapping.Drive(await cp.DriveCommand(new SetDriveDraining(id, true), c.RequestAborted)));
+        }),
+        new("POST", "/drives/{id}/undrain", ApiRole.Admin, "Stop evacuating a drive: it takes new segments again", null, "Drive", async c =>
+        {
+            DriveId id = DriveIdOf(c);
+            await cp.DriveCommand(new GetDrive(id), c.RequestAborted);
+            return ApiResult.Ok(ApiMapping.Drive(await cp.DriveCommand(new SetDriveDraining(id, false), c.RequestAborted)));
+        }),
         new("GET", "/stats", ApiRole.Read, "I/O counters of every attached volume, per client node", null, "Stats", async c =>
         {
             ImmutableArray<LocalVolumes> locals = await cp.LocalVolumes(c.RequestAborted);
@@ -71,6 +88,22 @@ internal static class ClusterRoutes
                 Mean(v.ReadLatencySumMicros, v.ReadLatencyBuckets), Mean(v.WriteLatencySumMicros, v.WriteLatencyBuckets))))]));
         }),
     ];
+
+    private static async Task<NodeDto> SetNodeDraining(ControlPlane cp, HttpContext c, bool draining)
+    {
+        string node = (string)c.Request.RouteValues["name"]!;
+        Member member = cp.ClusterState.Members.FirstOrDefault(m => NodeName(m) == node) ?? throw ApiException.NotFound($"no member {node}");
+        DriveView[] own = [.. (await cp.ListDrives(c.RequestAborted)).Where(d => d.Inventory?.Node.Value == node && d.Status is not DriveStatus.Removed)];
+        if (own.Length == 0)
+        {
+            throw ApiException.Conflict($"node {node} has no drives");
+        }
+        DriveView[] after = await Task.WhenAll(own.Select(d => cp.DriveCommand(new SetDriveDraining(d.Drive, draining), c.RequestAborted)));
+        ClusterEvent.CurrentClusterState state = cp.ClusterState;
+        return new NodeDto(node, member.Address.ToString(), ApiMapping.Name(member.Status), !state.Unreachable.Contains(member),
+            [.. member.Roles.Where(r => r is "target" or "client" or "management").Order()], after.Length, after.Sum(d => d.Inventory?.CapacityBytes ?? 0),
+            after.Sum(d => (long)d.FreeSegments * (d.Inventory?.SegmentBytes ?? 0)), after.All(d => d.Draining), after.Sum(d => d.Allocated.Length + d.Releasing.Length));
+    }
 
     private static double Mean(long sumMicros, ImmutableArray<long> buckets)
     {

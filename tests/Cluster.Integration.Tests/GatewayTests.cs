@@ -66,6 +66,55 @@ public sealed partial class GatewayTests(EmbeddedNode node, ITestOutputHelper ou
     }
 
     [Fact]
+    public void Drive_evacuate_moves_every_leg_elsewhere_and_the_data_still_verifies()
+    {
+        Tool.Require("fio");
+        try
+        {
+            string[] write = [.. Tool.FioVerify(node.DemoUri, "write", "128m", "64k", 4, name: "evacuate"), "--verify_state_save=0"];
+            (int code, string text) = Tool.Run("fio", write, s_fioTimeout);
+            Assert.True(code == 0, text);
+            (code, text) = node.Cli("volume", "show", "demo", "--json");
+            Assert.True(code == 0, text);
+            string drive;
+            using (JsonDocument demo = JsonDocument.Parse(text))
+            {
+                drive = demo.RootElement.GetProperty("groups")[0].GetProperty("legs")[0].GetProperty("drive").GetString()!;
+            }
+
+            (code, text) = node.Cli("drive", "evacuate", drive, "--wait", "--timeout", "120");
+            Assert.True(code == 0, text);
+            Assert.Contains("100.0%", text, StringComparison.Ordinal);
+            (code, text) = node.Cli("volume", "show", "demo", "--wait", "--timeout", "180", "--json");
+            Assert.True(code == 0, text);
+            using (JsonDocument demo = JsonDocument.Parse(text))
+            {
+                string[] drives = [.. demo.RootElement.GetProperty("groups").EnumerateArray().SelectMany(g => g.GetProperty("legs").EnumerateArray()).Select(l => l.GetProperty("drive").GetString()!)];
+                Assert.DoesNotContain(drive, drives);
+                Assert.Equal("healthy", demo.RootElement.GetProperty("health").GetString());
+            }
+            (code, text) = node.Cli("drive", "show", drive, "--json");
+            using (JsonDocument d = JsonDocument.Parse(text))
+            {
+                Assert.Equal(0, d.RootElement.GetProperty("allocatedSegments").GetInt32());
+                Assert.True(d.RootElement.GetProperty("draining").GetBoolean());
+            }
+            string[] verify = [.. Tool.FioVerify(node.DemoUri, "write", "128m", "64k", 4, name: "evacuate"), "--verify_only", "--verify_state_load=0"];
+            (code, text) = Tool.Run("fio", verify, s_fioTimeout);
+            Assert.True(code == 0, "data written before the evacuation does not verify after it:\n" + text);
+
+            (code, text) = node.Cli("drive", "undrain", drive);
+            Assert.True(code == 0, text);
+            Assert.Contains("not draining", text, StringComparison.Ordinal);
+        }
+        catch
+        {
+            output.WriteLine(node.Logs());
+            throw;
+        }
+    }
+
+    [Fact]
     public void Cli_refuses_bad_usage_with_one_line_and_exit_2()
     {
         foreach (string[] args in new[]
@@ -210,7 +259,7 @@ public sealed partial class GatewayTests(EmbeddedNode node, ITestOutputHelper ou
         {
             ("/volumes", "get"), ("/volumes", "post"), ("/volumes/{name}", "get"), ("/volumes/{name}", "delete"), ("/volumes/{name}/grow", "post"),
             ("/volumes/{name}/attach", "post"), ("/volumes/{name}/detach", "post"), ("/drives", "get"), ("/drives/{id}", "get"), ("/drives/{id}", "delete"),
-            ("/nodes", "get"), ("/cluster", "get"), ("/cluster/sharding", "get"), ("/cluster/leave", "post"), ("/cluster/down", "post"), ("/stats", "get"),
+            ("/nodes", "get"), ("/nodes/{name}/drain", "post"), ("/nodes/{name}/undrain", "post"), ("/drives/{id}/evacuate", "post"), ("/cluster", "get"), ("/cluster/sharding", "get"), ("/cluster/leave", "post"), ("/cluster/down", "post"), ("/stats", "get"),
         })
         {
             Assert.True(paths.TryGetProperty(path, out JsonElement item) && item.TryGetProperty(method, out _), $"{method} {path} missing from the OpenAPI document");
