@@ -26,7 +26,8 @@ public sealed class TargetAgent : ReceiveActor, IWithTimers
     private readonly TargetServer _server;
     private readonly IActorRef _drives;
     private readonly ILoggingAdapter _log = Context.GetLogger();
-    private readonly ImmutableArray<(DriveId Id, uint Index, Superblock Super, string Path)> _local;
+    private ImmutableArray<(DriveId Id, uint Index, Superblock Super, string Path)> _local;
+    private readonly HashSet<string> _adding = [];
     private readonly HashSet<(DriveId, uint)> _wiping = [];
 
     public TargetAgent(TargetAgentOptions options, TargetServer server, IActorRef drives)
@@ -40,6 +41,8 @@ public sealed class TargetAgent : ReceiveActor, IWithTimers
         Receive<DriveCommandRefused>(r => _log.Warning("drive {0} on {1}: {2}", r.Drive, _options.Node, r.Reason));
         Receive<FenceSegment>(OnFence);
         Receive<Wiped>(OnWiped);
+        Receive<AddLocalDrive>(OnAddDrive);
+        Receive<DriveOpened>(OnDriveOpened);
         Receive<GetTargetStats>(_ => Sender.Tell(new TargetStats(_options.Node, [.. _local.Select(d =>
         {
             DriveCounters c = _server.Drives[(int)d.Index].Counters;
@@ -86,6 +89,62 @@ public sealed class TargetAgent : ReceiveActor, IWithTimers
         Task.Run(() => server.Fence(f.TargetDrive, f.Segment, f.Uid.Value, (uint)f.Leg, f.Epoch, f.Writer.Value, f.Claim))
             .PipeTo(replyTo, success: status => new SegmentFenceResult(f.Drive, f.Segment, f.Epoch, status == WireStatus.Ok, status.ToString()));
     }
+
+    private void OnAddDrive(AddLocalDrive add)
+    {
+        string path = Path.GetFullPath(add.Path);
+        if (_options.OpenDrive is not { } open)
+        {
+            Sender.Tell(new LocalDriveRefused(_options.Node, path, "this target takes no drives while it runs"));
+            return;
+        }
+        if (_local.Any(d => d.Path == path) || !_adding.Add(path))
+        {
+            Sender.Tell(new LocalDriveRefused(_options.Node, path, $"{path} is already a drive of {_options.Node}"));
+            return;
+        }
+        IActorRef replyTo = Sender;
+        TargetServer server = _server;
+        Task.Run(() =>
+        {
+            try
+            {
+                Shoal.DataPath.Drives.DriveStore store = open(path, add.CreateBytes);
+                try
+                {
+                    return new DriveOpened(path, replyTo, store, server.AddDrive(store), null);
+                }
+                catch (InvalidOperationException)
+                {
+                    store.Dispose();
+                    throw;
+                }
+            }
+            catch (Exception e) when (e is InvalidOperationException or IOException or UnauthorizedAccessException or ArgumentException or DriveException)
+            {
+                return new DriveOpened(path, replyTo, null, 0, e.Message);
+            }
+        }).PipeTo(Self);
+    }
+
+    private void OnDriveOpened(DriveOpened opened)
+    {
+        _adding.Remove(opened.Path);
+        if (opened.Store is not { } store)
+        {
+            _log.Warning("drive {0} on {1} not added: {2}", opened.Path, _options.Node, opened.Error);
+            opened.ReplyTo.Tell(new LocalDriveRefused(_options.Node, opened.Path, opened.Error ?? "not opened"));
+            return;
+        }
+        var id = new DriveId(store.Superblock.DriveId);
+        _local = _local.Add((id, opened.Index, store.Superblock, store.Path));
+        string agentPath = Self.Path.ToStringWithAddress(((ExtendedActorSystem)Context.System).Provider.DefaultAddress);
+        _drives.Tell(new RegisterDrive(id, Inventory(_options, store.Superblock, opened.Index, store.Path, agentPath)));
+        _log.Info("drive {0} added on {1} as target drive {2} ({3})", id, _options.Node, opened.Index, store.Path);
+        opened.ReplyTo.Tell(new LocalDriveAdded(_options.Node, id, store.Path));
+    }
+
+    private sealed record DriveOpened(string Path, IActorRef ReplyTo, Shoal.DataPath.Drives.DriveStore? Store, uint Index, string? Error);
 
     /// <summary>Frees (volume 0) the segments the drive entity is releasing, then confirms them.</summary>
     private void Wipe(DriveView view)

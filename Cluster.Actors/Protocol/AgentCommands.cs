@@ -29,3 +29,10 @@ public sealed record DriveIoStats(
     long ReadLatencySumMicros,
     System.Collections.Immutable.ImmutableArray<long> WriteLatencyBuckets,
     long WriteLatencySumMicros);
+
+/// <summary>Open (formatting when new, creating a file of <paramref name="CreateBytes"/> when asked) and serve one more drive on this target node.</summary>
+public sealed record AddLocalDrive(string Path, long CreateBytes) : IShoalMessage;
+
+public sealed record LocalDriveAdded(NodeId Node, DriveId Drive, string Path) : IShoalMessage;
+
+public sealed record LocalDriveRefused(NodeId Node, string Path, string Reason) : IShoalMessage;

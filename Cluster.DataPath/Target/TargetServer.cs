@@ -17,7 +17,9 @@ namespace Shoal.DataPath.Target;
 /// </summary>
 public sealed class TargetServer : IDisposable
 {
-    private readonly IReadOnlyList<DriveStore> _drives;
+    /// <summary>Copy-on-write: sessions read the array without a lock; <see cref="AddDrive"/> swaps in a longer one.</summary>
+    private volatile DriveStore[] _drives;
+    private readonly object _drivesGate = new();
     private readonly ClusterKey _key;
     private readonly TargetOptions _options;
     private readonly Action<string> _log;
@@ -30,7 +32,7 @@ public sealed class TargetServer : IDisposable
     public TargetServer(string name, IReadOnlyList<DriveStore> drives, ClusterKey key, TargetOptions options, Action<string> log)
     {
         Name = name;
-        _drives = drives;
+        _drives = [.. drives];
         _key = key;
         _options = options;
         _log = log;
@@ -41,6 +43,28 @@ public sealed class TargetServer : IDisposable
     public TargetCounters Counters { get; } = new();
 
     public IReadOnlyList<DriveStore> Drives => _drives;
+
+    /// <summary>Most drives one target serves.</summary>
+    public const int MaxDrives = 256;
+
+    /// <summary>Serves one more drive (added while running); returns its index, which layouts name.</summary>
+    public uint AddDrive(DriveStore drive)
+    {
+        lock (_drivesGate)
+        {
+            DriveStore[] current = _drives;
+            if (current.Length >= MaxDrives)
+            {
+                throw new InvalidOperationException($"a target serves at most {MaxDrives} drives");
+            }
+            if (current.Any(d => d.Superblock.DriveId == drive.Superblock.DriveId))
+            {
+                throw new InvalidOperationException($"drive {drive.Superblock.DriveId:N} ({drive.Path}) is already served");
+            }
+            _drives = [.. current, drive];
+            return (uint)current.Length;
+        }
+    }
 
     public IPEndPoint? LocalEndPoint => _listener?.LocalEndPoint as IPEndPoint;
 
@@ -101,7 +125,11 @@ public sealed class TargetServer : IDisposable
         }
     }
 
-    internal DriveStore? Drive(uint index) => index < (uint)_drives.Count ? _drives[(int)index] : null;
+    internal DriveStore? Drive(uint index)
+    {
+        DriveStore[] drives = _drives;
+        return index < (uint)drives.Length ? drives[(int)index] : null;
+    }
 
     /// <summary>Control port: fence a segment (durable before return). See <see cref="DriveStore.Fence"/>.</summary>
     public WireStatus Fence(uint drive, uint segment, ulong volumeId, uint legIndex, ulong epoch, ulong writerId, bool force)

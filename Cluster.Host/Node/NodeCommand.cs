@@ -85,7 +85,10 @@ internal static class NodeCommand
                     builder.WithShoalEntities(entities);
                     if (server != null)
                     {
-                        var agent = new TargetAgentOptions(new NodeId(options.Name), options.Domain, options.DriveClass, $"{options.DataListen!.Address}:{server.LocalEndPoint!.Port}");
+                        var agent = new TargetAgentOptions(new NodeId(options.Name), options.Domain, options.DriveClass, $"{options.DataListen!.Address}:{server.LocalEndPoint!.Port}")
+                        {
+                            OpenDrive = (path, createBytes) => AddedDrives.Open(options, key, path, createBytes, log),
+                        };
                         builder.WithActors((system, registry) =>
                             system.ActorOf(Props.Create(() => new TargetAgent(agent, server, registry.Get<DriveRegion>())), TargetAgent.Name));
                     }
@@ -162,7 +165,8 @@ internal static class NodeCommand
             }
             nbd?.Dispose();
             target?.Dispose();
-            foreach (DriveStore drive in drives)
+            // The target's list includes drives added while running.
+            foreach (DriveStore drive in target?.Drives ?? (IReadOnlyList<DriveStore>)drives)
             {
                 drive.Flush();
                 drive.Dispose();
@@ -184,7 +188,7 @@ internal static class NodeCommand
 
     private static TargetServer StartTarget(NodeOptions options, ClusterKey key, List<DriveStore> drives, Action<string> log)
     {
-        foreach ((string path, long createBytes) in options.Drives)
+        foreach ((string path, long createBytes) in options.Drives.Concat(AddedDrives.Read(options.DataDir).Where(a => !options.Drives.Any(d => Path.GetFullPath(d.Path) == a.Path))))
         {
             try
             {

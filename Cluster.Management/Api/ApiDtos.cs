@@ -83,6 +83,9 @@ public sealed record ShardingDto(ImmutableArray<ShardTypeDto> Types);
 
 public sealed record AddressRequest(string? Address);
 
+/// <summary>A drive to add on a target node: an absolute path (a block device or a file); sizeBytes creates a file drive.</summary>
+public sealed record AddDriveRequest(string? Node, string? Path, long? SizeBytes = null);
+
 public sealed record VolumeStatsDto(
     string Volume,
     string Node,

@@ -16,7 +16,7 @@ public static class ManagementCli
     public const string Usage =
         "shoal cluster show | leave NODE | down NODE | sharding regions | sharding stats\n" +
         "  shoal node list | drain NODE [--wait] | undrain NODE\n" +
-        "  shoal drive list | show ID | remove ID [--force] | evacuate ID [--wait] | undrain ID\n" +
+        "  shoal drive list | show ID | add NODE PATH [--size SIZE] | remove ID [--force] | evacuate ID [--wait] | undrain ID\n" +
         "  shoal volume list | show NAME [--wait] | create NAME --layout concat|stripe|mirror|stripe-mirror --size SIZE\n" +
         "               [--legs N] [--stripe-width N] [--stripe-unit SIZE] [--spread drive|node|rack|zone] [--drive-class C]\n" +
         "             | grow NAME --size SIZE | delete NAME | attach NAME [--node N] [--force] | detach NAME [--node N] [--force]\n" +
@@ -61,6 +61,7 @@ public static class ManagementCli
             "cluster show" or "cluster sharding regions" or "cluster sharding stats" or "node list" or "drive list" or "volume list" => (s_common, Flags(), 0),
             "cluster leave" or "cluster down" or "drive show" or "volume delete" or "node undrain" or "drive undrain" => (s_common, Flags(), 1),
             "node drain" or "drive evacuate" => (s_common, Flags("wait"), 1),
+            "drive add" => ([.. s_common, "size"], Flags(), 2),
             "drive remove" => (s_common, Flags("force"), 1),
             "volume show" => (s_common, Flags("wait"), 1),
             "volume create" => ([.. s_common, "layout", "size", "legs", "stripe-width", "stripe-unit", "spread", "drive-class"], Flags("wait"), 1),
@@ -71,7 +72,12 @@ public static class ManagementCli
         flags.Add("json");
         if (operands.Count != operandCount)
         {
-            throw new CliException(operandCount == 0 ? $"'{command}' takes no operands" : $"'{command}' needs exactly {operandCount} operand (a name)");
+            throw new CliException(operandCount switch
+            {
+                0 => $"'{command}' takes no operands",
+                1 => $"'{command}' needs exactly 1 operand (a name)",
+                _ => $"'{command}' needs {operandCount} operands",
+            });
         }
         CliArgs args = CliArgs.Parse(options, values, flags);
         bool json = args.Flag("json");
@@ -155,6 +161,13 @@ public static class ManagementCli
                         d = await api.Get<DriveDto>("/drives/" + name);
                     }
                     Print(output, json, d, () => $"drive {d.Id}: {(d.Draining ? "draining" : "not draining")}, {d.AllocatedSegments} segments allocated, {d.ReleasingSegments} releasing\n");
+                    return 0;
+                }
+            case "drive add":
+                {
+                    DriveDto d = await api.Post<DriveDto>("/drives", new AddDriveRequest(operands[0], Path.GetFullPath(operands[1]),
+                        args.Optional("size") is { } size ? Sizes.Parse(size, "--size") : null));
+                    Print(output, json, d, () => DriveTable([d]));
                     return 0;
                 }
             case "drive list":

@@ -68,6 +68,27 @@ internal static class ClusterRoutes
             bool force = c.Request.Query["force"] is { Count: > 0 } f && (f[0] == "true" ? true : f[0] == "false" ? false : throw ApiException.BadRequest("force must be true or false"));
             return ApiResult.Ok(ApiMapping.Drive(await cp.DriveCommand(new RemoveDrive(id, force), c.RequestAborted)));
         }),
+        new("POST", "/drives", ApiRole.Admin, "Add a drive on a target node (formatted when new; a size creates a file drive); it is remembered across restarts", "AddDriveRequest", "Drive", async c =>
+        {
+            AddDriveRequest request = await ApiJson.Body<AddDriveRequest>(c);
+            string node = request.Node ?? throw ApiException.BadRequest("node is required");
+            string path = request.Path ?? throw ApiException.BadRequest("path is required");
+            if (!System.IO.Path.IsPathFullyQualified(path) || path.Length > 4096 || path.Any(char.IsControl))
+            {
+                throw ApiException.BadRequest($"path must be an absolute path, not '{path}'");
+            }
+            if (request.SizeBytes is { } size && (size < (64L << 20) || size > (1L << 50) || size % 4096 != 0))
+            {
+                throw ApiException.BadRequest("sizeBytes must be a multiple of 4096 from 64 MiB to 1 PiB");
+            }
+            object reply = await cp.Ask<object>(cp.TargetAgent(node), new AddLocalDrive(path, request.SizeBytes ?? 0), c.RequestAborted);
+            return reply switch
+            {
+                LocalDriveAdded a => ApiResult.Created(ApiMapping.Drive(await cp.DriveCommand(new GetDrive(a.Drive), c.RequestAborted))),
+                LocalDriveRefused r => throw ApiException.Conflict(r.Reason),
+                _ => throw ApiException.Unavailable($"unexpected answer {reply.GetType().Name}"),
+            };
+        }),
         new("POST", "/drives/{id}/evacuate", ApiRole.Admin, "Evacuate a drive: no new segments, and each leg on it moves elsewhere (full rebuild); a group's only in-sync copy moves last", null, "Drive", async c =>
         {
             DriveId id = DriveIdOf(c);

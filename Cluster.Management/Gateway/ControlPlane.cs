@@ -125,6 +125,18 @@ public sealed class ControlPlane(ActorSystem system, GatewayOptions options)
         };
     }
 
+    /// <summary>The target agent of a node.</summary>
+    public ActorSelection TargetAgent(string node)
+    {
+        Member member = Members().FirstOrDefault(m => m.Roles.Contains(node) && m.Status == MemberStatus.Up)
+            ?? throw ApiException.NotFound($"node {node} is not an up member of the cluster");
+        if (!member.Roles.Contains("target"))
+        {
+            throw ApiException.Conflict($"node {node} does not have the target role");
+        }
+        return system.ActorSelection(member.Address + "/user/" + Actors.Agents.TargetAgent.Name);
+    }
+
     /// <summary>The client agent of a node: its members carry the node's name as a role.</summary>
     public ActorSelection ClientAgent(string node)
     {

@@ -32,6 +32,7 @@ public static class OpenApiDocument
         ["ShardType"] = typeof(ShardTypeDto),
         ["Sharding"] = typeof(ShardingDto),
         ["AddressRequest"] = typeof(AddressRequest),
+        ["AddDriveRequest"] = typeof(AddDriveRequest),
         ["VolumeStats"] = typeof(VolumeStatsDto),
         ["Stats"] = typeof(StatsDto),
         ["Problem"] = typeof(ProblemDto),

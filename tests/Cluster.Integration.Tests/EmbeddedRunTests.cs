@@ -6,8 +6,8 @@ namespace Shoal.Integration.Tests;
 
 /// <summary>
 /// The README's run command (<c>build.ps1 run</c> is <c>shoal run</c> on the default ports; here on free ports): it
-/// serves <c>demo</c> to fio, stops on SIGTERM, and run again it reuses the drives, journal and volume — the data
-/// written before is still there.
+/// serves <c>demo</c> to fio, takes a drive added while it runs, stops on SIGTERM, and run again it reuses the drives
+/// (the added one too), journal and volume — the data written before is still there.
 /// </summary>
 public sealed class EmbeddedRunTests(ITestOutputHelper output)
 {
@@ -27,9 +27,18 @@ public sealed class EmbeddedRunTests(ITestOutputHelper output)
             (int code, string text) = Tool.Run("fio", write, TimeSpan.FromMinutes(3));
             Assert.True(code == 0, "fio against the embedded default's demo failed:\n" + text);
 
+            string extra = Path.Combine(node.Dir, "extra.img");
+            (code, text) = node.Cli("drive", "add", "shoal1", extra, "--size", "256MiB");
+            Assert.True(code == 0, text);
+            Assert.Contains("extra.img", text, StringComparison.Ordinal);
+            (code, text) = node.Cli("drive", "add", "shoal1", extra);
+            Assert.True(code == 1 && text.Contains("already", StringComparison.Ordinal), text);
+            await WaitForOnlineDrives(node, 5);
+
             node.Stop();
             node.Start();
 
+            await WaitForOnlineDrives(node, 5);
             Assert.Equal(token, node.AdminToken);
             Assert.Equal(uid, await DemoUid(node));
             string[] verify = [.. Tool.FioVerify(node.DemoUri, "write", "32m", "64k", 4, name: "run"), "--verify_only", "--verify_state_load=0"];
@@ -40,6 +49,24 @@ public sealed class EmbeddedRunTests(ITestOutputHelper output)
         {
             output.WriteLine(node.Logs());
             throw;
+        }
+    }
+
+    /// <summary>The drive list is the node's view, fed by the drive entities' publications: it may lag a registration by one.</summary>
+    private static async Task WaitForOnlineDrives(EmbeddedNode node, int expected)
+    {
+        using HttpClient http = node.Http(node.AdminToken);
+        long deadline = Environment.TickCount64 + 30_000;
+        while (true)
+        {
+            using JsonDocument doc = JsonDocument.Parse(await http.GetStringAsync("drives"));
+            int online = doc.RootElement.EnumerateArray().Count(d => d.GetProperty("status").GetString() == "online");
+            if (online == expected)
+            {
+                return;
+            }
+            Assert.True(Environment.TickCount64 < deadline, $"{online} drives online, expected {expected}");
+            await Task.Delay(200);
         }
     }
 
