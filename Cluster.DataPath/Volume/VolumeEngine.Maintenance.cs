@@ -217,6 +217,13 @@ public sealed unsafe partial class VolumeEngine
             }
         }
 
+        int toCopy = 0;
+        foreach (bool d in dirty)
+        {
+            toCopy += d ? 1 : 0;
+        }
+        _log($"resync-start volume={Name} group={group} leg={leg} fromBytes={(from is long f ? f.ToString(System.Globalization.CultureInfo.InvariantCulture) : "delta")} regions={toCopy} totalRegions={dirty.Length}");
+
         _copyBuffer ??= new BlockMemory(Math.Min(v.Layout.RegionBytes, WireHeader.MaxPayloadBytes), 1);
         long copied = 0;
         int regions = 0;
