@@ -18,6 +18,14 @@ public sealed unsafe partial class VolumeEngine
     private const int MaxReturnBackoffMs = 30_000;
 
     private readonly Dictionary<(int Group, int Leg), (long NotBeforeTicks, int BackoffMs)> _returnBackoff = [];
+
+    /// <summary>
+    /// The last checkpoint this engine reported for a full rebuild, with the epoch it reported it at. The layout's
+    /// <see cref="LegSegment.RebuildFromBytes"/> is the entity's checkpoint as of the last layout change: a rebuild
+    /// that stopped without one (its source or destination went away and came back) resumes from this one instead.
+    /// Tied to the epoch because every layout change raises it: a replaced segment can never inherit a checkpoint.
+    /// </summary>
+    private readonly Dictionary<(int Group, int Leg), (ulong Epoch, long DoneBytes)> _rebuildDone = [];
     private BlockMemory? _copyBuffer;
     private ulong[]? _cleanMask;
     private int[]? _cleanLocked;
@@ -160,7 +168,8 @@ public sealed unsafe partial class VolumeEngine
     /// <summary>
     /// Brings a stale or rebuilding leg back: the control port makes it Rebuilding (it receives new
     /// writes from then on), then every region named by any leg's intent bitmap, or written by this
-    /// client since the last clear, is copied from an in-sync leg under the region's lock.
+    /// client since the last clear, is copied from an in-sync leg under the region's lock; a full
+    /// rebuild also copies every region from its checkpoint on.
     /// </summary>
     private void Resync(int group, int leg)
     {
@@ -209,18 +218,16 @@ public sealed unsafe partial class VolumeEngine
         // A full rebuild copies everything from its checkpoint on; below it, only what was written since (the
         // bitmaps): the rebuilding leg received every write after the rebuild started.
         long? from = v.Layout.Groups[group].Legs[leg].RebuildFromBytes;
-        if (from is long fromBytes)
+        if (from is long layoutBytes && _rebuildDone.TryGetValue((group, leg), out var own) && own.Epoch == v.Layout.Epoch && own.DoneBytes > layoutBytes)
         {
-            for (int r = (int)(fromBytes / v.Layout.RegionBytes); r < dirty.Length; r++)
-            {
-                dirty[r] = true;
-            }
+            from = own.DoneBytes;
         }
+        int fromRegion = from is long fromBytes ? (int)(fromBytes / v.Layout.RegionBytes) : dirty.Length;
 
         int toCopy = 0;
-        foreach (bool d in dirty)
+        for (int r = 0; r < dirty.Length; r++)
         {
-            toCopy += d ? 1 : 0;
+            toCopy += dirty[r] || r >= fromRegion ? 1 : 0;
         }
         _log($"resync-start volume={Name} group={group} leg={leg} fromBytes={(from is long f ? f.ToString(System.Globalization.CultureInfo.InvariantCulture) : "delta")} regions={toCopy} totalRegions={dirty.Length}");
 
@@ -234,10 +241,20 @@ public sealed unsafe partial class VolumeEngine
             if (regionEnd - reported >= _options.CheckpointBytes)
             {
                 // Every dirty region below r is copied: that is the checkpoint a restarted rebuild resumes from.
-                _control.RebuildProgress(_view.Layout, group, leg, (long)r * v.Layout.RegionBytes);
+                VolumeLayout at = _view.Layout;
                 reported = (long)r * v.Layout.RegionBytes;
+                _control.RebuildProgress(at, group, leg, reported);
+                if (from != null)
+                {
+                    _rebuildDone[(group, leg)] = (at.Epoch, reported);
+                }
             }
-            if (!dirty[r])
+            // A region no bitmap names is copied (a full rebuild's) without marking intent on the destination: its
+            // bitmap then keeps naming only regions that may differ between the legs, and a resumed rebuild can
+            // trust it below its checkpoint. A copy of a named region marks intent like any write: on mirror:3 the
+            // only record that it changed may otherwise leave with the leg it was copied from.
+            bool named = dirty[r];
+            if (!named && r < fromRegion)
             {
                 continue;
             }
@@ -249,7 +266,7 @@ public sealed unsafe partial class VolumeEngine
             }
             try
             {
-                WireStatus status = CopyRegion(group, leg, r);
+                WireStatus status = CopyRegion(group, leg, r, markIntent: named);
                 if (status != WireStatus.Ok)
                 {
                     _log($"volume {Name}: resync of group {group} leg {leg}: region {r} copy failed ({status}); will retry");
@@ -273,6 +290,7 @@ public sealed unsafe partial class VolumeEngine
         {
             Install(_control.LegResynced(_view.Layout, group, leg, this));
         }
+        _rebuildDone.Remove((group, leg));
         _log($"resync-complete volume={Name} group={group} leg={leg} regions={regions} bytesCopied={copied} totalRegions={dirty.Length} ms={stopwatch.ElapsedMilliseconds}");
     }
 
@@ -292,7 +310,7 @@ public sealed unsafe partial class VolumeEngine
         }
     }
 
-    private WireStatus CopyRegion(int group, int leg, int region)
+    private WireStatus CopyRegion(int group, int leg, int region, bool markIntent)
     {
         byte* buffer = _copyBuffer!.Pointer(0);
         int piece = _copyBuffer.BufferBytes;
@@ -312,7 +330,7 @@ public sealed unsafe partial class VolumeEngine
             long start = (long)region * v.Layout.RegionBytes;
             for (long done = 0; done < v.Layout.RegionBytes && status == WireStatus.Ok; done += piece)
             {
-                status = CopyPiece(v, group, source, leg, start + done, piece, buffer);
+                status = CopyPiece(v, group, source, leg, start + done, piece, buffer, markIntent);
             }
             if (status is WireStatus.StaleEpoch && attempt < _options.MaxAttempts)
             {
@@ -334,7 +352,7 @@ public sealed unsafe partial class VolumeEngine
         }
     }
 
-    private WireStatus CopyPiece(View v, int group, int source, int destination, long segmentOffset, int length, byte* buffer)
+    private WireStatus CopyPiece(View v, int group, int source, int destination, long segmentOffset, int length, byte* buffer, bool markIntent)
     {
         VolumeLayout layout = v.Layout;
         LegSegment from = layout.Groups[group].Legs[source];
@@ -358,8 +376,10 @@ public sealed unsafe partial class VolumeEngine
         var write = new WireHeader
         {
             Op = WireOp.Write,
-            // A copy marks intent on its destination like any write: on mirror:3 the only record that a region
-            // changed may otherwise leave with the leg it was copied from (found by the simulation, seed 827).
+            // A copy of a region a bitmap names marks intent on its destination like any write: on mirror:3 the only
+            // record that the region changed may otherwise leave with the leg it was copied from (found by the
+            // simulation, seed 827).
+            Flags = markIntent ? WireFlags.None : WireFlags.NoIntent,
             VolumeId = layout.VolumeId,
             Epoch = layout.Epoch,
             WriterId = layout.WriterId,
