@@ -235,12 +235,19 @@ public sealed unsafe partial class VolumeEngine
         long copied = 0;
         int regions = 0;
         long reported = from ?? 0;
+        bool unflushed = false;
         for (int r = 0; r < dirty.Length && !_stopping; r++)
         {
             long regionEnd = (long)(r + 1) * v.Layout.RegionBytes;
             if (regionEnd - reported >= _options.CheckpointBytes)
             {
-                // Every dirty region below r is copied: that is the checkpoint a restarted rebuild resumes from.
+                // Every dirty region below r is copied: that is the checkpoint a restarted rebuild resumes from, once
+                // the copies are durable (nothing below it is copied again, and most copies leave no intent bit).
+                if (unflushed && !FlushCopies(group, leg))
+                {
+                    return;
+                }
+                unflushed = false;
                 VolumeLayout at = _view.Layout;
                 reported = (long)r * v.Layout.RegionBytes;
                 _control.RebuildProgress(at, group, leg, reported);
@@ -279,10 +286,11 @@ public sealed unsafe partial class VolumeEngine
             }
             copied += v.Layout.RegionBytes;
             regions++;
+            unflushed = true;
             Interlocked.Add(ref _counters.ResyncBytes, v.Layout.RegionBytes);
             Interlocked.Increment(ref _counters.ResyncRegions);
         }
-        if (_stopping)
+        if (_stopping || (unflushed && !FlushCopies(group, leg)))
         {
             return;
         }
@@ -292,6 +300,20 @@ public sealed unsafe partial class VolumeEngine
         }
         _rebuildDone.Remove((group, leg));
         _log($"resync-complete volume={Name} group={group} leg={leg} regions={regions} bytesCopied={copied} totalRegions={dirty.Length} ms={stopwatch.ElapsedMilliseconds}");
+    }
+
+    /// <summary>
+    /// Makes the copies into a rebuilding leg durable (a flush of its target) before they are vouched for: by a
+    /// checkpoint, or by the leg turning in sync. False, logged, when the target cannot flush: the resync is retried.
+    /// </summary>
+    private bool FlushCopies(int group, int leg)
+    {
+        WireStatus status = _view.Links[group][leg].Call(new WireHeader { Op = WireOp.Flush }, null, out _);
+        if (status != WireStatus.Ok)
+        {
+            _log($"volume {Name}: resync of group {group} leg {leg}: flushing the copies failed ({status}); will retry");
+        }
+        return status == WireStatus.Ok;
     }
 
     /// <summary>Holds the copy back to <see cref="EngineOptions.ResyncBytesPerSecond"/>; wakes early when the engine stops.</summary>

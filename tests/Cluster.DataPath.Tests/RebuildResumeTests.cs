@@ -99,7 +99,7 @@ public sealed unsafe class RebuildResumeTests : IDisposable
         Fill();
 
         // The first attempt copies slowly into the blank replacement and stops (its client died) after a checkpoint.
-        var control = new CheckpointControl();
+        var control = new CheckpointControl(DestinationFlushes);
         using (VolumeEngine first = Engine(Layout(10, Replacement(0)), control, 4L << 20))
         {
             first.Start();
@@ -115,7 +115,7 @@ public sealed unsafe class RebuildResumeTests : IDisposable
             Write(writer, RegionBytes + 4096, 8192);
         }
 
-        var resumedControl = new CheckpointControl();
+        var resumedControl = new CheckpointControl(DestinationFlushes);
         using (VolumeEngine resumed = Engine(Layout(30, Replacement(checkpoint)), resumedControl, 0))
         {
             resumed.Start();
@@ -126,6 +126,9 @@ public sealed unsafe class RebuildResumeTests : IDisposable
         }
         // The replacement's bitmap names what may differ between the legs (region 1), not every region it was given.
         Assert.InRange(DirtyRegions(1, 1), 0, 1);
+        // Most copies leave no intent bit: each checkpoint, and the leg turning in sync, come after a flush of them.
+        Assert.Equal(0, control.VouchedWithoutFlush);
+        Assert.Equal(0, resumedControl.VouchedWithoutFlush);
         AssertReplacementHolds();
     }
 
@@ -136,7 +139,7 @@ public sealed unsafe class RebuildResumeTests : IDisposable
 
         // The layout says the rebuild starts at 0 and says nothing newer while the source is away (no layout change):
         // the engine's own checkpoints are what it resumes from.
-        var control = new CheckpointControl();
+        var control = new CheckpointControl(DestinationFlushes);
         using VolumeEngine engine = Engine(Layout(10, Replacement(0)), control, 4L << 20);
         engine.Start();
         WaitUntil(() => control.DoneBytes >= 2 * CheckpointBytes, "two checkpoints");
@@ -154,6 +157,7 @@ public sealed unsafe class RebuildResumeTests : IDisposable
         // At most a checkpoint's worth (and the region in flight) is copied twice.
         long copied = Interlocked.Read(ref engine.Counters.ResyncBytes);
         Assert.True(copied <= SegmentBytes + CheckpointBytes + RegionBytes, $"copied {copied} bytes for a {SegmentBytes}-byte segment");
+        Assert.Equal(0, control.VouchedWithoutFlush);
         engine.Dispose();
         AssertReplacementHolds();
     }
@@ -177,6 +181,8 @@ public sealed unsafe class RebuildResumeTests : IDisposable
         file.ReadExactly(bytes);
         return bytes;
     }
+
+    private long DestinationFlushes() => Interlocked.Read(ref _targets[1]!.Counters.Flushes);
 
     private int DirtyRegions(int target, uint segment) => _targets[target]!.SegmentInfo(0, segment)!.DirtyRegions;
 
@@ -240,12 +246,32 @@ public sealed unsafe class RebuildResumeTests : IDisposable
     /// <summary>
     /// The control port as the volume entity answers it, reduced to what a rebuild needs: attach fences every active leg
     /// at the layout's epoch, a failed leg goes stale, a resynced one in sync, and checkpoints are kept (never lowered).
+    /// With <paramref name="destinationFlushes"/> it counts checkpoints and in-sync reports that no flush of the
+    /// destination preceded.
     /// </summary>
-    private sealed class CheckpointControl : IVolumeControl
+    private sealed class CheckpointControl(Func<long>? destinationFlushes = null) : IVolumeControl
     {
         private long _doneBytes;
+        private long _flushesAtLastVouch = destinationFlushes?.Invoke() ?? 0;
+        private int _vouchedWithoutFlush;
 
         public long DoneBytes => Interlocked.Read(ref _doneBytes);
+
+        public int VouchedWithoutFlush => Volatile.Read(ref _vouchedWithoutFlush);
+
+        private void Vouch()
+        {
+            if (destinationFlushes == null)
+            {
+                return;
+            }
+            long flushes = destinationFlushes();
+            if (flushes <= _flushesAtLastVouch)
+            {
+                Interlocked.Increment(ref _vouchedWithoutFlush);
+            }
+            _flushesAtLastVouch = flushes;
+        }
 
         public VolumeLayout Attach(VolumeLayout requested, ILegFencer fencer)
         {
@@ -268,6 +294,7 @@ public sealed unsafe class RebuildResumeTests : IDisposable
 
         public VolumeLayout LegResynced(VolumeLayout current, int group, int leg, ILegFencer fencer)
         {
+            Vouch();
             VolumeLayout next = current.WithLegState(group, leg, LegState.InSync, current.Epoch + 1);
             for (int l = 0; l < next.Groups[group].Legs.Length; l++)
             {
@@ -278,6 +305,7 @@ public sealed unsafe class RebuildResumeTests : IDisposable
 
         public void RebuildProgress(VolumeLayout current, int group, int leg, long doneBytes)
         {
+            Vouch();
             long seen;
             do
             {
