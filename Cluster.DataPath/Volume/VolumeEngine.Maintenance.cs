@@ -18,6 +18,14 @@ public sealed unsafe partial class VolumeEngine
     private const int MaxReturnBackoffMs = 30_000;
 
     private readonly Dictionary<(int Group, int Leg), (long NotBeforeTicks, int BackoffMs)> _returnBackoff = [];
+
+    /// <summary>
+    /// The last checkpoint this engine reported for a full rebuild, with the epoch it reported it at. The layout's
+    /// <see cref="LegSegment.RebuildFromBytes"/> is the entity's checkpoint as of the last layout change: a rebuild
+    /// that stopped without one (its source or destination went away and came back) resumes from this one instead.
+    /// Tied to the epoch because every layout change raises it: a replaced segment can never inherit a checkpoint.
+    /// </summary>
+    private readonly Dictionary<(int Group, int Leg), (ulong Epoch, long DoneBytes)> _rebuildDone = [];
     private BlockMemory? _copyBuffer;
     private ulong[]? _cleanMask;
     private int[]? _cleanLocked;
@@ -160,7 +168,8 @@ public sealed unsafe partial class VolumeEngine
     /// <summary>
     /// Brings a stale or rebuilding leg back: the control port makes it Rebuilding (it receives new
     /// writes from then on), then every region named by any leg's intent bitmap, or written by this
-    /// client since the last clear, is copied from an in-sync leg under the region's lock.
+    /// client since the last clear, is copied from an in-sync leg under the region's lock; a full
+    /// rebuild also copies every region from its checkpoint on.
     /// </summary>
     private void Resync(int group, int leg)
     {
@@ -209,28 +218,50 @@ public sealed unsafe partial class VolumeEngine
         // A full rebuild copies everything from its checkpoint on; below it, only what was written since (the
         // bitmaps): the rebuilding leg received every write after the rebuild started.
         long? from = v.Layout.Groups[group].Legs[leg].RebuildFromBytes;
-        if (from is long fromBytes)
+        if (from is long layoutBytes && _rebuildDone.TryGetValue((group, leg), out var own) && own.Epoch == v.Layout.Epoch && own.DoneBytes > layoutBytes)
         {
-            for (int r = (int)(fromBytes / v.Layout.RegionBytes); r < dirty.Length; r++)
-            {
-                dirty[r] = true;
-            }
+            from = own.DoneBytes;
         }
+        int fromRegion = from is long fromBytes ? (int)(fromBytes / v.Layout.RegionBytes) : dirty.Length;
+
+        int toCopy = 0;
+        for (int r = 0; r < dirty.Length; r++)
+        {
+            toCopy += dirty[r] || r >= fromRegion ? 1 : 0;
+        }
+        _log($"resync-start volume={Name} group={group} leg={leg} fromBytes={(from is long f ? f.ToString(System.Globalization.CultureInfo.InvariantCulture) : "delta")} regions={toCopy} totalRegions={dirty.Length}");
 
         _copyBuffer ??= new BlockMemory(Math.Min(v.Layout.RegionBytes, WireHeader.MaxPayloadBytes), 1);
         long copied = 0;
         int regions = 0;
         long reported = from ?? 0;
+        bool unflushed = false;
         for (int r = 0; r < dirty.Length && !_stopping; r++)
         {
             long regionEnd = (long)(r + 1) * v.Layout.RegionBytes;
             if (regionEnd - reported >= _options.CheckpointBytes)
             {
-                // Every dirty region below r is copied: that is the checkpoint a restarted rebuild resumes from.
-                _control.RebuildProgress(_view.Layout, group, leg, (long)r * v.Layout.RegionBytes);
+                // Every dirty region below r is copied: that is the checkpoint a restarted rebuild resumes from, once
+                // the copies are durable (nothing below it is copied again, and most copies leave no intent bit).
+                if (unflushed && !FlushCopies(group, leg))
+                {
+                    return;
+                }
+                unflushed = false;
+                VolumeLayout at = _view.Layout;
                 reported = (long)r * v.Layout.RegionBytes;
+                _control.RebuildProgress(at, group, leg, reported);
+                if (from != null)
+                {
+                    _rebuildDone[(group, leg)] = (at.Epoch, reported);
+                }
             }
-            if (!dirty[r])
+            // A region no bitmap names is copied (a full rebuild's) without marking intent on the destination: its
+            // bitmap then keeps naming only regions that may differ between the legs, and a resumed rebuild can
+            // trust it below its checkpoint. A copy of a named region marks intent like any write: on mirror:3 the
+            // only record that it changed may otherwise leave with the leg it was copied from.
+            bool named = dirty[r];
+            if (!named && r < fromRegion)
             {
                 continue;
             }
@@ -242,7 +273,7 @@ public sealed unsafe partial class VolumeEngine
             }
             try
             {
-                WireStatus status = CopyRegion(group, leg, r);
+                WireStatus status = CopyRegion(group, leg, r, markIntent: named);
                 if (status != WireStatus.Ok)
                 {
                     _log($"volume {Name}: resync of group {group} leg {leg}: region {r} copy failed ({status}); will retry");
@@ -255,10 +286,11 @@ public sealed unsafe partial class VolumeEngine
             }
             copied += v.Layout.RegionBytes;
             regions++;
+            unflushed = true;
             Interlocked.Add(ref _counters.ResyncBytes, v.Layout.RegionBytes);
             Interlocked.Increment(ref _counters.ResyncRegions);
         }
-        if (_stopping)
+        if (_stopping || (unflushed && !FlushCopies(group, leg)))
         {
             return;
         }
@@ -266,7 +298,22 @@ public sealed unsafe partial class VolumeEngine
         {
             Install(_control.LegResynced(_view.Layout, group, leg, this));
         }
+        _rebuildDone.Remove((group, leg));
         _log($"resync-complete volume={Name} group={group} leg={leg} regions={regions} bytesCopied={copied} totalRegions={dirty.Length} ms={stopwatch.ElapsedMilliseconds}");
+    }
+
+    /// <summary>
+    /// Makes the copies into a rebuilding leg durable (a flush of its target) before they are vouched for: by a
+    /// checkpoint, or by the leg turning in sync. False, logged, when the target cannot flush: the resync is retried.
+    /// </summary>
+    private bool FlushCopies(int group, int leg)
+    {
+        WireStatus status = _view.Links[group][leg].Call(new WireHeader { Op = WireOp.Flush }, null, out _);
+        if (status != WireStatus.Ok)
+        {
+            _log($"volume {Name}: resync of group {group} leg {leg}: flushing the copies failed ({status}); will retry");
+        }
+        return status == WireStatus.Ok;
     }
 
     /// <summary>Holds the copy back to <see cref="EngineOptions.ResyncBytesPerSecond"/>; wakes early when the engine stops.</summary>
@@ -285,7 +332,7 @@ public sealed unsafe partial class VolumeEngine
         }
     }
 
-    private WireStatus CopyRegion(int group, int leg, int region)
+    private WireStatus CopyRegion(int group, int leg, int region, bool markIntent)
     {
         byte* buffer = _copyBuffer!.Pointer(0);
         int piece = _copyBuffer.BufferBytes;
@@ -305,7 +352,7 @@ public sealed unsafe partial class VolumeEngine
             long start = (long)region * v.Layout.RegionBytes;
             for (long done = 0; done < v.Layout.RegionBytes && status == WireStatus.Ok; done += piece)
             {
-                status = CopyPiece(v, group, source, leg, start + done, piece, buffer);
+                status = CopyPiece(v, group, source, leg, start + done, piece, buffer, markIntent);
             }
             if (status is WireStatus.StaleEpoch && attempt < _options.MaxAttempts)
             {
@@ -327,7 +374,7 @@ public sealed unsafe partial class VolumeEngine
         }
     }
 
-    private WireStatus CopyPiece(View v, int group, int source, int destination, long segmentOffset, int length, byte* buffer)
+    private WireStatus CopyPiece(View v, int group, int source, int destination, long segmentOffset, int length, byte* buffer, bool markIntent)
     {
         VolumeLayout layout = v.Layout;
         LegSegment from = layout.Groups[group].Legs[source];
@@ -351,8 +398,10 @@ public sealed unsafe partial class VolumeEngine
         var write = new WireHeader
         {
             Op = WireOp.Write,
-            // A copy marks intent on its destination like any write: on mirror:3 the only record that a region
-            // changed may otherwise leave with the leg it was copied from (found by the simulation, seed 827).
+            // A copy of a region a bitmap names marks intent on its destination like any write: on mirror:3 the only
+            // record that the region changed may otherwise leave with the leg it was copied from (found by the
+            // simulation, seed 827).
+            Flags = markIntent ? WireFlags.None : WireFlags.NoIntent,
             VolumeId = layout.VolumeId,
             Epoch = layout.Epoch,
             WriterId = layout.WriterId,

@@ -304,6 +304,7 @@ internal static class NodeCommand
             legs = e.Layout.Groups.Select(g => g.Legs.Select(l => $"{l.Target}/{l.Drive}/{l.Segment}:{l.State}").ToArray()).ToArray(),
             resyncBytes = e.Counters.ResyncBytes,
             resyncRegions = e.Counters.ResyncRegions,
+            rebuilds = RebuildStats.Of(system, e.Name),
         }).ToArray(),
         target = target == null ? null : new { reads = target.Counters.Reads, writes = target.Counters.Writes, rejected = target.Counters.Rejected, fences = target.Counters.Fences },
     };

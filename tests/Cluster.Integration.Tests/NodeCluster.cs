@@ -8,7 +8,8 @@ namespace Shoal.Integration.Tests;
 /// Real <c>shoal node</c> processes on loopback journaling to one PostgreSQL database: n1–n3 are targets with two
 /// file drives each; the client that creates the mirror:2 volume, attaches it and exports it over NBD is either n1
 /// itself (converged) or a client-only n4. More client-only nodes (n5, …) can attach by force. Every node can be
-/// killed and restarted with the same arguments.
+/// killed and restarted with the same arguments. The volume's size, the segment size and the client's resync rate can be
+/// chosen (a one-group volume on big segments copied slowly makes a long rebuild to interrupt).
 /// </summary>
 internal sealed class NodeCluster : IDisposable
 {
@@ -25,12 +26,19 @@ internal sealed class NodeCluster : IDisposable
     private readonly ShoalProcess?[] _nodes = new ShoalProcess?[MaxNodes];
     private readonly HashSet<int> _forced = [];
     private readonly int _outAfterSeconds;
+    private readonly string _volumeSize;
+    private readonly string _segmentSize;
+    private readonly string? _resyncRate;
 
     /// <param name="client">1: n1 is converged (target and client); 4: a client-only n4</param>
-    public NodeCluster(string journalConnection, int outAfterSeconds, int client = 1)
+    /// <param name="resyncRate">the client's --resync-rate; null for the node's default</param>
+    public NodeCluster(string journalConnection, int outAfterSeconds, int client = 1, string volumeSize = VolumeSize, string segmentSize = SegmentSize, string? resyncRate = null)
     {
         _journal = journalConnection;
         _outAfterSeconds = outAfterSeconds;
+        _volumeSize = volumeSize;
+        _segmentSize = segmentSize;
+        _resyncRate = resyncRate;
         Client = client;
         Root = Directory.CreateTempSubdirectory("shoal-nodes-").FullName;
         KeyFile = Path.Combine(Root, "cluster.key");
@@ -73,7 +81,7 @@ internal sealed class NodeCluster : IDisposable
         {
             "node", "start", "--name", $"n{n}", "--data-dir", Path.Combine(Root, $"n{n}"), "--cluster-key-file", KeyFile,
             "--akka", $"127.0.0.1:{_akkaPorts[n - 1]}",
-            "--journal", "postgresql", "--journal-connection", _journal, "--segment-size", SegmentSize,
+            "--journal", "postgresql", "--journal-connection", _journal, "--segment-size", _segmentSize,
             "--out-after", _outAfterSeconds.ToString(CultureInfo.InvariantCulture), "--sbr-stable-after", "5",
         };
         // Every node of the cluster is a seed: a restarted first seed then finds the others instead of forming a
@@ -91,12 +99,16 @@ internal sealed class NodeCluster : IDisposable
         }
         if (n == Client)
         {
-            args.AddRange(["--volume", $"{Volume}=mirror:2:{VolumeSize}"]);
+            args.AddRange(["--volume", $"{Volume}=mirror:2:{_volumeSize}"]);
         }
         args.AddRange(["--stats-file", StatsFile(n)]);
         if (client)
         {
             args.AddRange(["--attach", Volume, "--nbd-listen", $"127.0.0.1:{_nbdPorts[n - 1]}"]);
+            if (_resyncRate != null)
+            {
+                args.AddRange(["--resync-rate", _resyncRate]);
+            }
         }
         if (_forced.Contains(n))
         {
@@ -163,6 +175,47 @@ internal sealed class NodeCluster : IDisposable
         .Sum(n => StaticCluster.Snapshot(Node(n), StatsFile(n)).GetProperty("counters").GetProperty("target").GetProperty("rejected").GetInt64());
 
     public void Signal(int n, string signal) => Node(n).Signal(signal);
+
+    /// <summary>
+    /// The rebuild checkpoints the volume entity holds (persisted), as the client node asked it: one per leg with a
+    /// rebuild under way, or null when the entity did not answer in time (it is moving between nodes).
+    /// </summary>
+    public (int Group, int Leg, string Segment, string State, string Kind, long DoneBytes)[]? Rebuilds(int? client = null)
+    {
+        int n = client ?? Client;
+        JsonElement rebuilds = StaticCluster.Snapshot(Node(n), StatsFile(n)).GetProperty("counters").GetProperty("volumes")[0].GetProperty("rebuilds");
+        return rebuilds.ValueKind == JsonValueKind.Null ? null :
+        [
+            .. rebuilds.EnumerateArray().Select(r => (r.GetProperty("group").GetInt32(), r.GetProperty("leg").GetInt32(), r.GetProperty("segment").GetString()!,
+                r.GetProperty("state").GetString()!, r.GetProperty("kind").GetString()!, r.GetProperty("doneBytes").GetInt64())),
+        ];
+    }
+
+    /// <summary>How many regions a leg's write-intent bitmap names, read from the segment's metadata in its drive file.</summary>
+    public int DirtyRegions(string leg)
+    {
+        // "n2/1/5:InSync" → node 2, drive 1, segment 5
+        string[] parts = leg.Split(':')[0].Split('/');
+        using var file = new FileStream(DrivePath(int.Parse(parts[0][1..], CultureInfo.InvariantCulture), int.Parse(parts[1], CultureInfo.InvariantCulture)),
+            FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        byte[] block = new byte[Superblock.Size];
+        file.ReadExactly(block);
+        Assert.Equal(Superblock.Verdict.Valid, Superblock.TryDecode(block, out Superblock? super));
+        byte[] meta = new byte[SegmentMeta.Size];
+        ulong[] bitmap = new ulong[(super!.RegionsPerSegment + 63) / 64];
+        // The target may be rewriting the block as we read it: a torn read is read again.
+        for (int attempt = 0; ; attempt++)
+        {
+            file.Position = super.SegmentMetaOffset(int.Parse(parts[2], CultureInfo.InvariantCulture));
+            file.ReadExactly(meta);
+            if (SegmentMeta.TryDecode(meta, out _, out _, out _, out _, bitmap))
+            {
+                return bitmap.Sum(w => System.Numerics.BitOperations.PopCount(w));
+            }
+            Assert.True(attempt < 5, $"segment metadata of {leg} does not decode");
+            Thread.Sleep(20);
+        }
+    }
 
     /// <summary>Reads each leg's segment straight from the drive files and asserts the legs of every group are identical.</summary>
     public void AssertLegsIdentical(string[][] legs)

@@ -34,8 +34,8 @@ public enum SimBug
     ClientSkipsReconcile = 32,
 
     /// <summary>
-    /// Resync and reconcile copies do not set the destination's intent bits, as the data path's <c>VolumeEngine</c>
-    /// copies with <c>WireFlags.NoIntent</c> today: a region's only record of having changed can leave with a leg.
+    /// Resync and reconcile copies never set the destination's intent bits, not even for regions a bitmap names (the
+    /// data path's <c>VolumeEngine</c> did so before seed 827): a region's only record of having changed can leave with a leg.
     /// </summary>
     ClientCopiesWithoutIntent = 64,
 }

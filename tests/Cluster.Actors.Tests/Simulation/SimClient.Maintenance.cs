@@ -87,7 +87,7 @@ internal sealed partial class SimClient
             return;
         }
         Sim.Log($"{Name} reconcile g{group} regions {mask:x}");
-        CopyRegions(group, rebuildingLeg: -1, default, mask, region => _regions[group].MarkReconciled(region), _ => done());
+        CopyRegions(group, rebuildingLeg: -1, default, mask, intentMask: ulong.MaxValue, region => _regions[group].MarkReconciled(region), _ => done());
     }
 
     /// <summary>Brings a leg back: a stale one is pinged and reported returned (it becomes rebuilding), then copied and reported resynced.</summary>
@@ -137,16 +137,21 @@ internal sealed partial class SimClient
                 done();
                 return;
             }
-            // A replacement segment starts blank: everything is copied. A returning leg only lacks what the bitmaps name.
-            bool full = Leg(group, leg).Rebuild?.Kind == RebuildKind.Full;
-            ulong regions = full ? ulong.MaxValue : mask.Value | _regions[group].DirtyMask | _regions[group].UnreconciledMask;
+            // A returning leg only lacks what the bitmaps name. A replacement segment started blank: everything from
+            // its checkpoint on is copied, and below it only what the bitmaps name (it received every write since its
+            // rebuild began), as VolumeEngine resumes a full rebuild. Only copies of named regions mark intent.
+            RebuildProgress? rebuild = Leg(group, leg).Rebuild;
+            bool full = rebuild?.Kind == RebuildKind.Full;
+            ulong named = mask.Value | _regions[group].DirtyMask | _regions[group].UnreconciledMask;
+            int fromRegion = full ? (int)(rebuild!.DoneBytes / World.Geometry.RegionBytes) : SimGeometry.MaxRegions;
+            ulong regions = named | (fromRegion >= SimGeometry.MaxRegions ? 0 : ulong.MaxValue << fromRegion);
             if ((World.Options.Bugs & SimBug.ClientSkipsResyncCopy) != 0)
             {
                 regions = 0;
             }
-            Sim.Log($"{Name} resync g{group}l{leg} ({(full ? "full" : "delta")}) regions {regions:x}");
+            Sim.Log($"{Name} resync g{group}l{leg} ({(full ? $"full from region {fromRegion}" : "delta")}) regions {regions:x}");
             long regionBytes = World.Geometry.RegionBytes;
-            CopyRegions(group, leg, segment, regions,
+            CopyRegions(group, leg, segment, regions, intentMask: named,
                 region => Control(
                     () => Same() ? new ReportRebuildProgress(_volume, _writer, group, leg, (region + 1) * regionBytes, address) : null,
                     _ => { }),
@@ -215,9 +220,10 @@ internal sealed partial class SimClient
 
     /// <summary>
     /// Copies the regions in <paramref name="mask"/> in order, each under its lock: into <paramref name="rebuildingLeg"/>
-    /// from an in-sync leg (a resync), or, with -1, from one in-sync leg into every other active leg (a reconcile).
+    /// from an in-sync leg (a resync), or, with -1, from one in-sync leg into every other active leg (a reconcile). The
+    /// copies of regions in <paramref name="intentMask"/> mark intent on their destination.
     /// </summary>
-    private void CopyRegions(int group, int rebuildingLeg, SegmentRef rebuildingSegment, ulong mask, Action<int> regionCopied, Action<bool> done)
+    private void CopyRegions(int group, int rebuildingLeg, SegmentRef rebuildingSegment, ulong mask, ulong intentMask, Action<int> regionCopied, Action<bool> done)
     {
         int region = 0;
         void Next()
@@ -232,7 +238,7 @@ internal sealed partial class SimClient
                 return;
             }
             int r = region++;
-            CopyRegion(group, rebuildingLeg, rebuildingSegment, r, ok =>
+            CopyRegion(group, rebuildingLeg, rebuildingSegment, r, (intentMask & (1UL << r)) != 0, ok =>
             {
                 if (!ok)
                 {
@@ -247,7 +253,7 @@ internal sealed partial class SimClient
         Next();
     }
 
-    private void CopyRegion(int group, int rebuildingLeg, SegmentRef rebuildingSegment, int region, Action<bool> done)
+    private void CopyRegion(int group, int rebuildingLeg, SegmentRef rebuildingSegment, int region, bool markIntent, Action<bool> done)
     {
         SimRegionTable table = _regions[group];
         if (table.IsLocked(region))
@@ -261,7 +267,7 @@ internal sealed partial class SimClient
             if (table.Drained(region))
             {
                 int first = region * World.Geometry.RegionBlocks;
-                CopyBlock(group, rebuildingLeg, rebuildingSegment, first, first + World.Geometry.RegionBlocks, 0, ok =>
+                CopyBlock(group, rebuildingLeg, rebuildingSegment, first, first + World.Geometry.RegionBlocks, markIntent, 0, ok =>
                 {
                     table.Unlock(region);
                     done(ok);
@@ -281,7 +287,7 @@ internal sealed partial class SimClient
     }
 
     /// <summary>Copies one block (read from an in-sync leg, written to each destination), then the next.</summary>
-    private void CopyBlock(int group, int rebuildingLeg, SegmentRef rebuildingSegment, int block, int end, int attempt, Action<bool> done)
+    private void CopyBlock(int group, int rebuildingLeg, SegmentRef rebuildingSegment, int block, int end, bool markIntent, int attempt, Action<bool> done)
     {
         if (block >= end)
         {
@@ -309,7 +315,7 @@ internal sealed partial class SimClient
         }
         ulong epoch = _view!.Epoch;
         ulong uid = _view.Uid.Value;
-        Action retry = () => CopyBlock(group, rebuildingLeg, rebuildingSegment, block, end, attempt + 1, done);
+        Action retry = () => CopyBlock(group, rebuildingLeg, rebuildingSegment, block, end, markIntent, attempt + 1, done);
         LegInfo from = Leg(group, source);
         CallTarget(from, id => new ReadBlock(id, from.Segment.Segment, uid, epoch, _writer.Value, block, ReadPurpose.CopySource), reply =>
         {
@@ -324,15 +330,16 @@ internal sealed partial class SimClient
             {
                 if (index >= destinations.Count)
                 {
-                    CopyBlock(group, rebuildingLeg, rebuildingSegment, block + 1, end, 0, done);
+                    CopyBlock(group, rebuildingLeg, rebuildingSegment, block + 1, end, markIntent, 0, done);
                     return;
                 }
                 int destination = destinations[index++];
                 LegInfo to = Leg(group, destination);
-                // A copy marks intent like any write: while some leg is out of sync, this leg may become the only one
-                // that can tell a later resync the region changed (the leg whose bits said so may leave the layout).
-                bool markIntent = (World.Options.Bugs & SimBug.ClientCopiesWithoutIntent) == 0;
-                CallTarget(to, id => new WriteBlock(id, to.Segment.Segment, uid, epoch, _writer.Value, block, value, markIntent), written =>
+                // A copy of a named region marks intent like any write: while some leg is out of sync, this leg may
+                // become the only one that can tell a later resync the region changed (the leg whose bits said so may
+                // leave the layout). A region nobody names has not changed since the legs last agreed.
+                bool intent = markIntent && (World.Options.Bugs & SimBug.ClientCopiesWithoutIntent) == 0;
+                CallTarget(to, id => new WriteBlock(id, to.Segment.Segment, uid, epoch, _writer.Value, block, value, intent), written =>
                 {
                     if (written?.Status == WireStatus.Ok)
                     {
