@@ -23,6 +23,6 @@ public sealed record GatewayOptions
     /// <summary>How long one question to an entity or agent may take before the request answers 503.</summary>
     public TimeSpan AskTimeout { get; init; } = TimeSpan.FromSeconds(20);
 
-    /// <summary>Most volumes one list answers with (the catalog may hold more; it pages by name with ?after=).</summary>
+    /// <summary>Most volumes one list answers with, the first in name order (the catalog may hold more; there is no paging yet).</summary>
     public int MaxListedVolumes { get; init; } = 1000;
 }
