@@ -14,6 +14,9 @@ public sealed class EngineCounters
     public long ResyncRegions;
     public long IntentClears;
 
+    /// <summary>Regions an earlier session left marked, made identical on every leg before their intent was cleared.</summary>
+    public long ReconciledRegions;
+
     /// <summary>Latency of reads and of writes (writes, trims and zeroes) from submit to completion.</summary>
     public readonly LatencyHistogram ReadLatency = new();
     public readonly LatencyHistogram WriteLatency = new();

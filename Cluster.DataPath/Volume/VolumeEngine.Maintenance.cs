@@ -28,6 +28,13 @@ public sealed unsafe partial class VolumeEngine
     private readonly Dictionary<(int Group, int Leg), (ulong Epoch, long DoneBytes)> _rebuildDone = [];
     private BlockMemory? _copyBuffer;
     private ulong[]? _cleanMask;
+
+    /// <summary>
+    /// Per group, the regions an earlier session of a writer left marked (seeded at attach): their in-sync legs may
+    /// differ (the session died between the legs' writes), so before their intent is cleared one leg's copy is made
+    /// every leg's. Without it, reads of such a block could return old and new data by turns.
+    /// </summary>
+    private bool[][]? _reconcile;
     private int[]? _cleanLocked;
 
     private void MaintenanceLoop()
@@ -137,6 +144,12 @@ public sealed unsafe partial class VolumeEngine
                 if (v.Layout.Groups[g].Legs[l].Active && SegmentInfoOf(v, g, l) is { } info)
                 {
                     MarkDirty(_regions[g], info.Bitmap);
+                    _reconcile ??= new bool[v.Layout.Groups.Length][];
+                    _reconcile[g] ??= new bool[_regions[g].Count];
+                    for (int r = 0; r < _regions[g].Count && (r >> 6) < info.Bitmap.Length; r++)
+                    {
+                        _reconcile[g][r] |= (info.Bitmap[r >> 6] & (1UL << (r & 63))) != 0;
+                    }
                 }
             }
         }
@@ -414,6 +427,33 @@ public sealed unsafe partial class VolumeEngine
         return v.Links[group][destination].Call(write, buffer, length, null, 0, out _);
     }
 
+    /// <summary>
+    /// Makes every leg of the group hold the first leg's copy of the region (all legs are in sync, the region is
+    /// locked). Either version is a correct answer for writes a dead session never acknowledged; what matters is that
+    /// every later read returns the same one.
+    /// </summary>
+    private bool Reconcile(View v, int group, int region)
+    {
+        _copyBuffer ??= new BlockMemory(Math.Min(v.Layout.RegionBytes, WireHeader.MaxPayloadBytes), 1);
+        byte* buffer = _copyBuffer.Pointer(0);
+        int piece = _copyBuffer.BufferBytes;
+        long start = (long)region * v.Layout.RegionBytes;
+        for (int leg = 1; leg < v.Layout.Groups[group].Legs.Length; leg++)
+        {
+            for (long done = 0; done < v.Layout.RegionBytes; done += piece)
+            {
+                WireStatus status = CopyPiece(v, group, 0, leg, start + done, piece, buffer, markIntent: true);
+                if (status != WireStatus.Ok)
+                {
+                    _log($"volume {Name}: reconciling group {group} region {region} onto leg {leg}: {status}; retried later");
+                    return false;
+                }
+            }
+        }
+        Interlocked.Increment(ref _counters.ReconciledRegions);
+        return true;
+    }
+
     /// <summary>Clears the intent bits of regions that every leg holds and nobody has written for a while.</summary>
     private void ClearIdleIntent()
     {
@@ -436,6 +476,15 @@ public sealed unsafe partial class VolumeEngine
             {
                 if (table.IsDirty(r) && table.Idle(r, now, _options.CleanIdleMs) && table.TryLock(r, 100))
                 {
+                    if (_reconcile?[g] is { } seeded && seeded[r])
+                    {
+                        if (!Reconcile(v, g, r))
+                        {
+                            table.Unlock(r);
+                            continue; // tried again next round; the bits stay until the legs agree
+                        }
+                        seeded[r] = false;
+                    }
                     _cleanLocked[locked++] = r;
                     _cleanMask[r >> 6] |= 1UL << (r & 63);
                 }

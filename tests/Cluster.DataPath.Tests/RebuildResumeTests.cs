@@ -11,7 +11,8 @@ namespace Shoal.DataPath.Tests;
 
 /// <summary>
 /// A full rebuild that stops part-way resumes from its checkpoint: copying what lies above it and, below it, only
-/// the regions a write-intent bitmap names. Two in-process targets, one mirror:2 group of 16 regions whose second leg
+/// the regions a write-intent bitmap names. And regions a dead writer left marked are made identical on every leg
+/// before their bits are cleared. Two in-process targets, one mirror:2 group of 16 regions whose second leg
 /// is a blank replacement segment, and a control port that keeps the checkpoints as the volume entity does.
 /// </summary>
 public sealed unsafe class RebuildResumeTests : IDisposable
@@ -160,6 +161,32 @@ public sealed unsafe class RebuildResumeTests : IDisposable
         Assert.Equal(0, control.VouchedWithoutFlush);
         engine.Dispose();
         AssertReplacementHolds();
+    }
+
+    [Fact]
+    public void Regions_a_dead_session_left_different_are_made_identical_before_their_intent_is_cleared()
+    {
+        Fill();
+
+        // A writer died between its legs' writes: region 3 has new data on t0 only, region 5 on t1 only, both marked.
+        byte[] torn = new byte[8192];
+        new Random(11).NextBytes(torn);
+        for (int t = 0; t < 2; t++)
+        {
+            Assert.Equal(WireStatus.Ok, _targets[t]!.Fence(0, 0, 9, (uint)t, 40, 77, force: false));
+        }
+        fixed (byte* p = torn)
+        {
+            Assert.Equal(WireStatus.Ok, _drives[0].Write(0, 9, 40, 77, (3 * RegionBytes) + 4096, 8192, p, fua: true, markIntent: true));
+            Assert.Equal(WireStatus.Ok, _drives[1].Write(0, 9, 40, 77, (5 * RegionBytes) + 4096, 8192, p, fua: true, markIntent: true));
+        }
+        Assert.False(ReadSegment(0, 0).AsSpan().SequenceEqual(ReadSegment(1, 0)));
+
+        using VolumeEngine engine = Engine(Layout(50, new LegSegment("t1", 0, 0, LegState.InSync)), new CheckpointControl(), 0);
+        engine.Start();
+        WaitUntil(() => DirtyRegions(0, 0) == 0 && DirtyRegions(1, 0) == 0, "the seeded regions' intent bits cleared");
+        Assert.True(ReadSegment(0, 0).AsSpan().SequenceEqual(ReadSegment(1, 0)), "the legs still differ after their intent bits were cleared");
+        Assert.Equal(2, Interlocked.Read(ref engine.Counters.ReconciledRegions));
     }
 
     /// <summary>The replacement segment holds exactly what was written through the engines.</summary>
