@@ -129,10 +129,12 @@ public sealed partial class GuiTests(PostgresServer postgres, ITestOutputHelper 
     [Fact]
     public async Task Kill_a_leg_node_and_watch_the_leg_go_stale_rebuild_and_heal()
     {
-        // Out after 20 s and a 2 MiB/s rebuild: each replaced 16 MiB leg takes about 8 s, long enough to be watched.
+        // A dead leg is stale from the client's first failed write (once the volume's entity answers, which takes up to
+        // ~20 s when it lived on the dead node) until its drive is out: 30 s after the drive went offline keeps that
+        // window several polls wide. A 2 MiB/s rebuild copies each replaced 16 MiB leg in about 8 s.
         var shape = new GuiCluster.Shape(Nodes: 3, DrivesPerNode: 2, DriveSize: "256MiB", SegmentSize: "16MiB", Spread: "node")
         {
-            OutAfterSeconds = 20,
+            OutAfterSeconds = 30,
             ResyncRate = "2MiB",
         };
         using var cluster = new GuiCluster(shape, postgres.ConnectionString);
