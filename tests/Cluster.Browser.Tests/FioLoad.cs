@@ -15,19 +15,20 @@ internal sealed class FioLoad : IDisposable
         await SystemPackages.EnsureAsync("/usr/bin/fio", "fio");
         return new FioLoad(Tool.Start("fio",
         [
-            "--name=gui", "--ioengine=nbd", $"--uri={uri}", $"--rw={rw}", "--bs=4k", "--size=64m", "--iodepth=4",
+            // --thread: the job runs inside the one process started here (not a forked child), so stopping it stops the I/O.
+            "--name=gui", "--thread", "--ioengine=nbd", $"--uri={uri}", $"--rw={rw}", "--bs=4k", "--size=64m", "--iodepth=4",
             $"--rate_iops={iops}", "--time_based", "--runtime=300", "--randrepeat=0",
         ]));
     }
 
-    /// <summary>Stops fio (the one process this object started).</summary>
+    /// <summary>Stops fio: the process this object started and anything it forked.</summary>
     public void Dispose()
     {
         try
         {
             if (!_fio.HasExited)
             {
-                _fio.Kill();
+                _fio.Kill(entireProcessTree: true);
                 _fio.WaitForExit(10_000);
             }
         }
