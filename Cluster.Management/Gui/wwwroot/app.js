@@ -547,7 +547,8 @@
       const used = n.capacityBytes - n.freeBytes;
       return el('tr', { dataset: { testid: 'node-row', node: n.name, status: n.status } },
         el('td', null, el('strong', { text: n.name }), el('div', { class: 'mono muted small', text: shortAddress(n.address) })),
-        el('td', null, badge(n.status, statusTone(n.status)), ' ', n.reachable ? null : badge('unreachable', 'bad')),
+        el('td', null, badge(n.status, statusTone(n.status)), ' ', n.reachable ? null : badge('unreachable', 'bad'), ' ',
+          n.draining ? badge('draining', 'warn', 'node-draining') : null),
         rolesCell(n.roles),
         el('td', { class: 'num', text: String(n.drives) }),
         el('td', { class: 'wide' }, n.capacityBytes > 0
@@ -574,7 +575,8 @@
         el('td', { title: `${d.id}\n${d.path}` }, el('strong', { text: baseName(d.path) || d.id.slice(0, 8) }),
           el('div', { class: 'mono muted small', text: d.id.slice(0, 8) })),
         el('td', { text: d.node }),
-        el('td', { title: `since ${new Date(d.statusSince).toLocaleString('en-GB')}` }, badge(d.status, statusTone(d.status), 'drive-status')),
+        el('td', { title: `since ${new Date(d.statusSince).toLocaleString('en-GB')}` }, badge(d.status, statusTone(d.status), 'drive-status'), ' ',
+          d.draining ? badge('draining', 'warn', 'drive-draining') : null),
         el('td', { text: d.driveClass }),
         el('td', { class: 'small', text: `${d.rack} / ${d.zone}` }),
         el('td', { class: 'wide' }, bar(fraction, fraction > 0.9 ? 'warn' : 'ok',
