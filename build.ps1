@@ -32,7 +32,7 @@ function Invoke-Native([string]$File, [string[]]$Arguments) {
 # System packages the tests and benchmarks drive for real. Installed when missing (we run as root).
 function Install-SystemPackages {
     # pg_ctlcluster: the control plane's multi-node tests run their journal on a real PostgreSQL 15.
-    $needed = @{ 'fio' = 'fio'; 'nbdkit' = 'nbdkit'; 'nbdinfo' = 'libnbd-bin'; 'nbdcopy' = 'libnbd-bin'; 'qemu-nbd' = 'qemu-utils'; 'pg_ctlcluster' = 'postgresql' }
+    $needed = @{ 'fio' = 'fio'; 'nbdkit' = 'nbdkit'; 'nbdinfo' = 'libnbd-bin'; 'nbdcopy' = 'libnbd-bin'; 'qemu-nbd' = 'qemu-utils'; 'pg_ctlcluster' = 'postgresql'; 'chromium' = 'chromium' }
     $missing = @($needed.Keys | Where-Object { -not (Get-Command $_ -ErrorAction SilentlyContinue) } | ForEach-Object { $needed[$_] } | Sort-Object -Unique)
     if ($missing.Count -eq 0) { return }
     if ((id -u) -ne '0') { throw "missing system packages ($($missing -join ', ')) and not root: install them with apt-get" }
@@ -51,7 +51,7 @@ function Invoke-Tests {
     Invoke-Build
     # House style is part of passing: the tree must already be formatted.
     Invoke-Native 'dotnet' @('format', 'shoal.slnx', '--verify-no-changes')
-    $projects = @('tests/Cluster.DataPath.Tests/Cluster.DataPath.Tests.csproj', 'tests/Cluster.Actors.Tests/Cluster.Actors.Tests.csproj', 'tests/Cluster.Integration.Tests/Cluster.Integration.Tests.csproj')
+    $projects = @('tests/Cluster.DataPath.Tests/Cluster.DataPath.Tests.csproj', 'tests/Cluster.Actors.Tests/Cluster.Actors.Tests.csproj', 'tests/Cluster.Integration.Tests/Cluster.Integration.Tests.csproj', 'tests/Cluster.Browser.Tests/Cluster.Browser.Tests.csproj')
     $passed = 0; $failed = 0; $skipped = 0; $exit = 0
     foreach ($p in $projects) {
         $testArgs = @('test', $p, '-c', $Configuration, '--no-build', '--nologo', '--logger', 'console;verbosity=normal')
