@@ -50,7 +50,7 @@ public sealed class ClientAgent : ReceiveActor
             Sender.Tell(Attachment(command.Volume, engine));
             return;
         }
-        if (_busy.TryGetValue(command.Volume, out List<IActorRef>? waiting))
+        if (_busy.ContainsKey(command.Volume))
         {
             Sender.Tell(Refused(command.Volume, VolumeRefusal.Busy, "an attach or detach of this volume is in progress on this node"));
             return;

@@ -136,7 +136,7 @@ internal static class NodeCommand
             {
                 try
                 {
-                    log("the actor system terminated (downed by the cluster?): stopping");
+                    log("the actor system terminated (an orderly stop, or downed by the cluster): stopping");
                     running.Stop();
                 }
                 catch (ObjectDisposedException)
