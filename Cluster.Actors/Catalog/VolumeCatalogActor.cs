@@ -70,7 +70,13 @@ public sealed class VolumeCatalogActor : ReceivePersistentActor
         Command<DeleteMessagesFailure>(_ => { });
     }
 
-    public override string PersistenceId => "volume-catalog";
+    /// <summary>
+    /// Not under the "volume-" or "drive-" prefixes the entities use: a volume named "catalog" must not share a journal
+    /// stream with the catalog.
+    /// </summary>
+    public const string JournalId = "catalog-volumes";
+
+    public override string PersistenceId => JournalId;
 
     private CatalogReply Reply() => new([.. _names.Select(n => new VolumeName(n))]);
 

@@ -66,6 +66,13 @@ internal sealed record NodeOptions
             },
             new HashSet<string> { "force-attach" });
         string name = args.Required("name");
+        // The name is the node's Akka role label and its data-path target name: a function role's name would make
+        // every member with that role look like this node.
+        if (name.Length > 63 || name.Length == 0 || !char.IsAsciiLetterOrDigit(name[0]) || !name.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.')
+            || name is "target" or "client" or "management")
+        {
+            throw new CliException($"node name '{name}' must be 1-63 letters, digits, '-', '_' or '.', starting with a letter or digit, and not a role name");
+        }
         HashSet<string> roles = [.. (args.Optional("roles") ?? "target,client").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)];
         foreach (string role in roles)
         {

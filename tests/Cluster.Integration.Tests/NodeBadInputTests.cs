@@ -22,6 +22,8 @@ public sealed class NodeBadInputTests
         { ["node", "start", "--name", "n1", "--data-dir", "{dir}", "--cluster-key-file", "k", "--akka", "127.0.0.1:1", "--roles", "client", "--segment-size", "1000"], "--segment-size must be a multiple of 1 MiB" },
         { ["node", "start", "--name", "n1", "--data-dir", "{dir}", "--cluster-key-file", "k", "--akka", "not-an-endpoint"], "not-an-endpoint" },
         { ["node", "start", "--name", "n1", "--data-dir", "{dir}", "--cluster-key-file", "k", "--akka", "127.0.0.1:1", "--bogus", "x"], "--bogus" },
+        { ["node", "start", "--name", "client", "--data-dir", "{dir}", "--cluster-key-file", "k", "--akka", "127.0.0.1:1"], "not a role name" },
+        { ["node", "start", "--name", "n 1", "--data-dir", "{dir}", "--cluster-key-file", "k", "--akka", "127.0.0.1:1"], "node name 'n 1'" },
     };
 
     [Theory]
