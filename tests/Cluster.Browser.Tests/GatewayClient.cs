@@ -19,6 +19,29 @@ internal sealed class GatewayClient : IDisposable
 
     public Task<JsonElement> PostAsync(string path, object body) => SendAsync(HttpMethod.Post, path, body);
 
+    /// <summary>
+    /// A create right after a cluster starts: the volume entity plans on its own node's drive directory, which may not
+    /// have heard every drive's publication yet (they are repeated every few seconds) and answers 507 meanwhile.
+    /// Retried on 507 only, for at most 30 s.
+    /// </summary>
+    public async Task<JsonElement> CreateAsync(object body)
+    {
+        long deadline = Environment.TickCount64 + 30_000;
+        while (true)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, "volumes") { Content = JsonContent.Create(body) };
+            using HttpResponseMessage response = await _http.SendAsync(request);
+            string text = await response.Content.ReadAsStringAsync();
+            if ((int)response.StatusCode == 507 && Environment.TickCount64 < deadline)
+            {
+                await Task.Delay(500);
+                continue;
+            }
+            Assert.True(response.IsSuccessStatusCode, $"POST volumes: HTTP {(int)response.StatusCode} {text}");
+            return JsonDocument.Parse(text).RootElement.Clone();
+        }
+    }
+
     private async Task<JsonElement> SendAsync(HttpMethod method, string path, object? body)
     {
         using var request = new HttpRequestMessage(method, path.TrimStart('/'));

@@ -146,7 +146,7 @@ public sealed partial class GuiTests(PostgresServer postgres, ITestOutputHelper 
             await Expect(page.Locator("[data-testid=drive-row][data-status=online]")).ToHaveCountAsync(6);
 
             using var api = new GatewayClient(cluster.ApiUrl, cluster.AdminToken);
-            await api.PostAsync("volumes", new { name = "vol1", layout = "mirror", sizeBytes = 64L << 20, legs = 2 });
+            await api.CreateAsync(new { name = "vol1", layout = "mirror", sizeBytes = 64L << 20, legs = 2 });
             await api.PostAsync("volumes/vol1/attach", new { node = "n1" });
 
             ILocator card = gui.Volume("vol1");
