@@ -23,7 +23,8 @@ public sealed class ClientAgent : ReceiveActor
     private readonly IActorRef _directory;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly Dictionary<VolumeName, VolumeEngine> _attached = [];
-    private readonly Dictionary<VolumeName, List<IActorRef>> _busy = [];
+    /// <summary>The volumes with an attach or detach in progress, and who asked for it.</summary>
+    private readonly Dictionary<VolumeName, IActorRef> _busy = [];
 
     private readonly AttachedEngines? _published;
 
@@ -60,7 +61,7 @@ public sealed class ClientAgent : ReceiveActor
             Sender.Tell(Refused(command.Volume, VolumeRefusal.Busy, $"this node has its maximum of {_options.MaxAttached} volumes attached"));
             return;
         }
-        _busy[command.Volume] = [Sender];
+        _busy[command.Volume] = Sender;
         ClientAgentOptions options = _options;
         IActorRef volumes = _volumes;
         IActorRef directory = _directory;
@@ -106,8 +107,7 @@ public sealed class ClientAgent : ReceiveActor
 
     private void OnAttached(Attached result)
     {
-        List<IActorRef> waiting = _busy[result.Volume];
-        _busy.Remove(result.Volume);
+        _busy.Remove(result.Volume, out IActorRef? replyTo);
         object reply;
         if (result.Engine is { } engine)
         {
@@ -129,10 +129,7 @@ public sealed class ClientAgent : ReceiveActor
             _log.Warning("volume {0}: attach on {1} refused ({2}): {3}", result.Volume, _options.Node, result.Code, result.Reason);
             reply = Refused(result.Volume, result.Code ?? VolumeRefusal.Busy, result.Reason ?? "attach failed");
         }
-        foreach (IActorRef w in waiting)
-        {
-            w.Tell(reply);
-        }
+        replyTo!.Tell(reply);
     }
 
     private void OnDetach(DetachLocal command)
@@ -147,7 +144,7 @@ public sealed class ClientAgent : ReceiveActor
             Sender.Tell(Refused(command.Volume, VolumeRefusal.NotWriter, $"volume {command.Volume} is not attached on {_options.Node}"));
             return;
         }
-        _busy[command.Volume] = [Sender];
+        _busy[command.Volume] = Sender;
         _published?.Remove(command.Volume);
         _nbd.RemoveExport(command.Volume.Value);
         ClientAgentOptions options = _options;
@@ -170,16 +167,12 @@ public sealed class ClientAgent : ReceiveActor
 
     private void OnDetached(Detached result)
     {
-        List<IActorRef> waiting = _busy[result.Volume];
-        _busy.Remove(result.Volume);
+        _busy.Remove(result.Volume, out IActorRef? replyTo);
         object reply = result.Refusal is { } r
             ? Refused(result.Volume, r.Code, r.Reason)
             : new LocalDetached(result.Volume, _options.Node);
         _log.Info("volume {0}: detached from {1}{2}", result.Volume, _options.Node, result.Refusal is { } x ? $" (entity: {x.Reason})" : "");
-        foreach (IActorRef w in waiting)
-        {
-            w.Tell(reply);
-        }
+        replyTo!.Tell(reply);
     }
 
     protected override void PostStop()

@@ -1,4 +1,5 @@
 using Shoal.DataPath.Volume;
+using Shoal.DataPath.Wire;
 
 namespace Shoal.DataPath.Drives;
 
@@ -15,4 +16,25 @@ public sealed class DriveCounters
 
     public readonly LatencyHistogram ReadLatency = new();
     public readonly LatencyHistogram WriteLatency = new();
+
+    /// <summary>Counts one request the drive served (started at <paramref name="startTimestamp"/>): an error, or a read or write of its bytes.</summary>
+    internal void Served(bool write, WireStatus status, long startTimestamp, uint lengthBytes)
+    {
+        if (status != WireStatus.Ok)
+        {
+            Interlocked.Increment(ref Errors);
+        }
+        else if (write)
+        {
+            WriteLatency.Record(startTimestamp);
+            Interlocked.Increment(ref Writes);
+            Interlocked.Add(ref WriteBytes, lengthBytes);
+        }
+        else
+        {
+            ReadLatency.Record(startTimestamp);
+            Interlocked.Increment(ref Reads);
+            Interlocked.Add(ref ReadBytes, lengthBytes);
+        }
+    }
 }

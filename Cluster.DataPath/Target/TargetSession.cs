@@ -136,16 +136,9 @@ internal sealed unsafe class TargetSession
                     }
                     long started = System.Diagnostics.Stopwatch.GetTimestamp();
                     WireStatus status = drive.Read(r.SegmentIndex, r.VolumeId, r.Epoch, r.WriterId, r.OffsetBytes, r.LengthBytes, payload);
-                    DriveCounters dc = drive.Counters;
-                    if (status != WireStatus.Ok)
+                    drive.Counters.Served(write: false, status, started, r.LengthBytes);
+                    if (status == WireStatus.Ok)
                     {
-                        Interlocked.Increment(ref dc.Errors);
-                    }
-                    else
-                    {
-                        dc.ReadLatency.Record(started);
-                        Interlocked.Increment(ref dc.Reads);
-                        Interlocked.Add(ref dc.ReadBytes, r.LengthBytes);
                         replyPayload = (int)r.LengthBytes;
                         Interlocked.Increment(ref counters.Reads);
                         Interlocked.Add(ref counters.ReadBytes, r.LengthBytes);
@@ -170,16 +163,9 @@ internal sealed unsafe class TargetSession
                     WireStatus status = drive.Write(
                         r.SegmentIndex, r.VolumeId, r.Epoch, r.WriterId, r.OffsetBytes, r.LengthBytes,
                         data ? payload : null, (r.Flags & WireFlags.Fua) != 0, (r.Flags & WireFlags.NoIntent) == 0);
-                    DriveCounters dc = drive.Counters;
-                    if (status != WireStatus.Ok)
+                    drive.Counters.Served(write: true, status, started, r.LengthBytes);
+                    if (status == WireStatus.Ok)
                     {
-                        Interlocked.Increment(ref dc.Errors);
-                    }
-                    else
-                    {
-                        dc.WriteLatency.Record(started);
-                        Interlocked.Increment(ref dc.Writes);
-                        Interlocked.Add(ref dc.WriteBytes, r.LengthBytes);
                         Interlocked.Increment(ref counters.Writes);
                         Interlocked.Add(ref counters.WriteBytes, r.LengthBytes);
                     }

@@ -126,27 +126,21 @@ public sealed class ControlPlane(ActorSystem system, GatewayOptions options)
     }
 
     /// <summary>The target agent of a node.</summary>
-    public ActorSelection TargetAgent(string node)
-    {
-        Member member = Members().FirstOrDefault(m => m.Roles.Contains(node) && m.Status == MemberStatus.Up)
-            ?? throw ApiException.NotFound($"node {node} is not an up member of the cluster");
-        if (!member.Roles.Contains("target"))
-        {
-            throw ApiException.Conflict($"node {node} does not have the target role");
-        }
-        return system.ActorSelection(member.Address + "/user/" + Actors.Agents.TargetAgent.Name);
-    }
+    public ActorSelection TargetAgent(string node) => Agent(node, "target", Actors.Agents.TargetAgent.Name);
 
-    /// <summary>The client agent of a node: its members carry the node's name as a role.</summary>
-    public ActorSelection ClientAgent(string node)
+    /// <summary>The client agent of a node.</summary>
+    public ActorSelection ClientAgent(string node) => Agent(node, "client", Actors.Agents.ClientAgent.Name);
+
+    /// <summary>A node's agent under /user: its member carries the node's name as a role, and needs the agent's function role.</summary>
+    private ActorSelection Agent(string node, string role, string agentName)
     {
         Member member = Members().FirstOrDefault(m => m.Roles.Contains(node) && m.Status == MemberStatus.Up)
             ?? throw ApiException.NotFound($"node {node} is not an up member of the cluster");
-        if (!member.Roles.Contains("client"))
+        if (!member.Roles.Contains(role))
         {
-            throw ApiException.Conflict($"node {node} does not have the client role");
+            throw ApiException.Conflict($"node {node} does not have the {role} role");
         }
-        return system.ActorSelection(member.Address + "/user/" + Actors.Agents.ClientAgent.Name);
+        return system.ActorSelection(member.Address + "/user/" + agentName);
     }
 
     public IEnumerable<Member> Members() => Cluster.Get(system).State.Members;
@@ -157,34 +151,22 @@ public sealed class ControlPlane(ActorSystem system, GatewayOptions options)
         await Ask<ClusterShardingStats>(ClusterSharding.Get(system).ShardRegion(typeName), new GetClusterShardingStats(options.AskTimeout), cancel).ConfigureAwait(false);
 
     /// <summary>Every client node's attached volumes (nodes that do not answer in time are left out).</summary>
-    public async Task<ImmutableArray<LocalVolumes>> LocalVolumes(CancellationToken cancel)
-    {
-        Member[] clients = [.. Members().Where(m => m.Status == MemberStatus.Up && m.Roles.Contains("client"))];
-        var answers = await Task.WhenAll(clients.Select(async m =>
-        {
-            try
-            {
-                return await system.ActorSelection(m.Address + "/user/" + Actors.Agents.ClientAgent.Name)
-                    .Ask<LocalVolumes>(new GetLocalVolumes(), TimeSpan.FromSeconds(3), cancel).ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is AskTimeoutException or TaskCanceledException or ActorNotFoundException)
-            {
-                return null;
-            }
-        })).ConfigureAwait(false);
-        return [.. answers.Where(a => a != null).Select(a => a!)];
-    }
+    public Task<ImmutableArray<LocalVolumes>> LocalVolumes(CancellationToken cancel) =>
+        AskEveryAgent<LocalVolumes>("client", Actors.Agents.ClientAgent.Name, new GetLocalVolumes(), cancel);
 
     /// <summary>Every target node's drives' I/O counters (nodes that do not answer in time are left out).</summary>
-    public async Task<ImmutableArray<TargetStats>> TargetStats(CancellationToken cancel)
+    public Task<ImmutableArray<TargetStats>> TargetStats(CancellationToken cancel) =>
+        AskEveryAgent<TargetStats>("target", Actors.Agents.TargetAgent.Name, new GetTargetStats(), cancel);
+
+    /// <summary>Asks the agent of every up member with <paramref name="role"/> at once; a node that does not answer within 3 s is left out.</summary>
+    private async Task<ImmutableArray<T>> AskEveryAgent<T>(string role, string agentName, object message, CancellationToken cancel) where T : class
     {
-        Member[] targets = [.. Members().Where(m => m.Status == MemberStatus.Up && m.Roles.Contains("target"))];
-        var answers = await Task.WhenAll(targets.Select(async m =>
+        Member[] members = [.. Members().Where(m => m.Status == MemberStatus.Up && m.Roles.Contains(role))];
+        T?[] answers = await Task.WhenAll(members.Select(async m =>
         {
             try
             {
-                return await system.ActorSelection(m.Address + "/user/" + Actors.Agents.TargetAgent.Name)
-                    .Ask<TargetStats>(new GetTargetStats(), TimeSpan.FromSeconds(3), cancel).ConfigureAwait(false);
+                return await system.ActorSelection(m.Address + "/user/" + agentName).Ask<T>(message, TimeSpan.FromSeconds(3), cancel).ConfigureAwait(false);
             }
             catch (Exception e) when (e is AskTimeoutException or TaskCanceledException or ActorNotFoundException)
             {
