@@ -54,6 +54,11 @@ internal sealed unsafe class NbdSession : IIoCompletion
         {
             _server.Log($"nbd: closing a connection: {e.Message}");
         }
+        catch (Exception e)
+        {
+            // A fault in one connection must not take down the process that serves every other export.
+            _server.Log($"nbd: closing a connection after an internal error: {e}");
+        }
         finally
         {
             _socket.Close();

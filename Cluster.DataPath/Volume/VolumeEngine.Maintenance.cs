@@ -476,7 +476,7 @@ public sealed unsafe partial class VolumeEngine
             {
                 if (table.IsDirty(r) && table.Idle(r, now, _options.CleanIdleMs) && table.TryLock(r, 100))
                 {
-                    if (_reconcile?[g] is { } seeded && seeded[r])
+                    if (_reconcile is { } reconcile && g < reconcile.Length && reconcile[g] is { } seeded && seeded[r])
                     {
                         if (!Reconcile(v, g, r))
                         {

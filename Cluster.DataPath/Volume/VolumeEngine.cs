@@ -32,7 +32,12 @@ public sealed unsafe partial class VolumeEngine : ILegFencer, IDisposable
     private readonly object _poolGate = new();
     private readonly SemaphoreSlim _slots;
     private readonly object _layoutGate = new();
-    private readonly RegionTable[] _regions;
+    /// <summary>
+    /// One region table per group. A grown layout brings more groups: the array is replaced by a longer one (the
+    /// existing tables kept) before the view that names the new groups is published, so a group index taken from
+    /// any published view is always in range. Volumes never shrink.
+    /// </summary>
+    private volatile RegionTable[] _regions;
     private volatile View _view;
     private uint _readTurn;
     private readonly EngineCounters _counters = new();
@@ -67,11 +72,7 @@ public sealed unsafe partial class VolumeEngine : ILegFencer, IDisposable
         }
         _freeCount = _ios.Length;
         _slots = new SemaphoreSlim(options.MaxInflight, options.MaxInflight);
-        _regions = new RegionTable[layout.Groups.Length];
-        for (int g = 0; g < _regions.Length; g++)
-        {
-            _regions[g] = new RegionTable((int)(layout.SegmentBytes / layout.RegionBytes));
-        }
+        _regions = GrowRegions([], layout);
         _view = BuildView(layout);
     }
 
@@ -137,8 +138,24 @@ public sealed unsafe partial class VolumeEngine : ILegFencer, IDisposable
             {
                 throw new InvalidOperationException($"control port answered epoch {layout.Epoch} below the current {_view.Layout.Epoch}");
             }
+            _regions = GrowRegions(_regions, layout);
             _view = BuildView(layout);
         }
+    }
+
+    private static RegionTable[] GrowRegions(RegionTable[] current, VolumeLayout layout)
+    {
+        if (layout.Groups.Length <= current.Length)
+        {
+            return current;
+        }
+        var grown = new RegionTable[layout.Groups.Length];
+        current.CopyTo(grown, 0);
+        for (int g = current.Length; g < grown.Length; g++)
+        {
+            grown[g] = new RegionTable((int)(layout.SegmentBytes / layout.RegionBytes));
+        }
+        return grown;
     }
 
     /// <summary>Takes a free I/O (waits while all <see cref="EngineOptions.MaxInflight"/> are out).</summary>

@@ -66,6 +66,47 @@ public sealed partial class GatewayTests(EmbeddedNode node, ITestOutputHelper ou
     }
 
     [Fact]
+    public void A_volume_grown_while_attached_serves_its_new_size_on_the_next_connection()
+    {
+        Tool.Require("fio");
+        Tool.Require("nbdinfo");
+        try
+        {
+            (int code, string text) = node.Cli("volume", "create", "growvol", "--layout", "mirror", "--size", "64MiB", "--spread", "drive");
+            Assert.True(code == 0, text);
+            (code, text) = node.Cli("volume", "attach", "growvol");
+            Assert.True(code == 0, text);
+            string uri = text.Split('\n').Single(l => l.StartsWith("nbd://", StringComparison.Ordinal)).Trim();
+            Assert.Equal(64L << 20, ExportSize(uri));
+
+            (code, text) = node.Cli("volume", "grow", "growvol", "--size", "128MiB");
+            Assert.True(code == 0, text);
+            // The client's engine takes the grown layout on its next refresh; an NBD connection keeps the size it
+            // was told at negotiation (the protocol has no resize notice), the next one sees the new size.
+            Poll(() => ExportSize(uri) == 128L << 20, "the export to serve the grown size");
+            (code, text) = Tool.Run("fio", Tool.FioVerify(uri, "write", "64m", "64k", 4, offset: "64m", name: "grown"), s_fioTimeout);
+            Assert.True(code == 0, "fio on the grown part failed:\n" + text);
+
+            (code, text) = node.Cli("volume", "detach", "growvol");
+            Assert.True(code == 0, text);
+            (code, text) = node.Cli("volume", "delete", "growvol");
+            Assert.True(code == 0, text);
+        }
+        catch
+        {
+            output.WriteLine(node.Logs());
+            throw;
+        }
+    }
+
+    private static long ExportSize(string uri)
+    {
+        (int code, string text) = Tool.Run("nbdinfo", ["--size", uri], TimeSpan.FromSeconds(30));
+        Assert.True(code == 0, "nbdinfo failed: " + text);
+        return long.Parse(text.Trim(), CultureInfo.InvariantCulture);
+    }
+
+    [Fact]
     public void Drive_evacuate_moves_every_leg_elsewhere_and_the_data_still_verifies()
     {
         Tool.Require("fio");
