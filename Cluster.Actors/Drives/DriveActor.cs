@@ -57,7 +57,17 @@ public sealed class DriveActor : ReceivePersistentActor, IWithTimers
     {
         _ticks++;
         Handle(new CheckDriveHealth(_drive, _lastHeartbeat), reply: false);
-        if (_ticks % RepublishTicks == 0 && _state.Status != DriveStatus.Unregistered)
+        if (_state.Status == DriveStatus.Unregistered)
+        {
+            return;
+        }
+        if (_ticks is 2 or 4)
+        {
+            // A publication right after a node joins can reach a mediator that has not yet gossiped every
+            // directory's subscription (about a second); two early repeats fill that hole long before the regular one.
+            Publish();
+        }
+        if (_ticks % RepublishTicks == 0)
         {
             Publish();
             if (_state.Status is DriveStatus.Out or DriveStatus.Failed)

@@ -16,6 +16,12 @@ namespace Shoal.Actors.Drives;
 /// </summary>
 public sealed class DriveDirectoryActor : ReceiveActor, IWithTimers
 {
+    /// <summary>The directory's name under /user on every node (peers find each other by it).</summary>
+    public const string Name = "drive-directory";
+
+    /// <summary>Most drives in one <see cref="DirectorySeed"/> message.</summary>
+    public const int SeedBatch = 512;
+
     /// <summary>
     /// How often a lost node's drives hear of it again, until their entities say they are out: the first notice may
     /// reach a shard still homed on the dead node (and be lost), and the repeats keep the entities from being
@@ -46,7 +52,11 @@ public sealed class DriveDirectoryActor : ReceiveActor, IWithTimers
         Receive<ClusterEvent.UnreachableMember>(m => NodeLost(m.Member));
         Receive<ClusterEvent.MemberRemoved>(m => NodeLost(m.Member));
         Receive<ClusterEvent.ReachableMember>(m => NodeBack(m.Member));
-        Receive<ClusterEvent.MemberUp>(m => NodeBack(m.Member));
+        Receive<ClusterEvent.MemberUp>(m =>
+        {
+            NodeBack(m.Member);
+            AskPeerView(m.Member);
+        });
         Receive<RepeatLostNodes>(_ => TellLostDrives());
         Receive<ClusterEvent.IMemberEvent>(_ => { });
         Receive<ClusterEvent.IReachabilityEvent>(_ => { });
@@ -71,6 +81,20 @@ public sealed class DriveDirectoryActor : ReceiveActor, IWithTimers
                 Update(view);
             }
             l.ReplyTo.Tell(Resolved(l.Request));
+        });
+        Receive<SeedDirectory>(_ =>
+        {
+            foreach (DriveView[] batch in _views.Values.Chunk(SeedBatch))
+            {
+                Sender.Tell(new DirectorySeed([.. batch]));
+            }
+        });
+        Receive<DirectorySeed>(seed =>
+        {
+            foreach (DriveView view in seed.Drives.Where(v => !_views.ContainsKey(v.Drive)))
+            {
+                Update(view);
+            }
         });
         Receive<ListDrives>(_ => Sender.Tell(new DriveList([.. _views.Values.OrderBy(v => v.Inventory?.Node.Value).ThenBy(v => v.Drive.ToString())])));
         // The placement reserved capacity when it planned; the drive entities' next publications carry the truth.
@@ -108,6 +132,14 @@ public sealed class DriveDirectoryActor : ReceiveActor, IWithTimers
             }
         }
         TellLostDrives();
+    }
+
+    private void AskPeerView(Member member)
+    {
+        if (_drives != null && member.Address != Cluster.Get(Context.System).SelfAddress)
+        {
+            Context.ActorSelection(new RootActorPath(member.Address) / "user" / Name).Tell(new SeedDirectory());
+        }
     }
 
     private void NodeBack(Member member) => _lostNodes.RemoveWhere(node => member.Roles.Contains(node.Value));

@@ -39,7 +39,7 @@ public static class EntityHosting
             {
                 IActorRef directory = system.ActorOf(
                     Props.Create(() => new DriveDirectoryActor(options.Placement(), options.Volume.SegmentBytes, DistributedPubSub.Get(system).Mediator, () => registry.Get<DriveRegion>())),
-                    "drive-directory");
+                    DriveDirectoryActor.Name);
                 registry.Register<DriveDirectory>(directory);
             })
             .WithShardRegion<DriveRegion>(DriveTypeName, (system, registry, _) => entityId =>
