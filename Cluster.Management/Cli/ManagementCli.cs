@@ -14,7 +14,7 @@ namespace Shoal.Management.Cli;
 public static class ManagementCli
 {
     public const string Usage =
-        "shoal cluster show | leave NODE | down NODE | sharding regions | sharding stats\n" +
+        "shoal cluster show | leave NODE|HOST:PORT | down NODE|HOST:PORT | sharding regions | sharding stats\n" +
         "  shoal node list | drain NODE [--wait] | undrain NODE\n" +
         "  shoal drive list | show ID | add NODE PATH [--size SIZE] | remove ID [--force] | evacuate ID [--wait] | undrain ID\n" +
         "  shoal volume list | show NAME [--wait] | create NAME --layout concat|stripe|mirror|stripe-mirror --size SIZE\n" +

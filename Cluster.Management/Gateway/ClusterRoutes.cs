@@ -146,8 +146,9 @@ internal static class ClusterRoutes
 
     private static Member Member(ControlPlane cp, AddressRequest request)
     {
-        string text = request.Address ?? throw ApiException.BadRequest("address is required (a member's address or node name)");
-        return cp.ClusterState.Members.FirstOrDefault(m => m.Address.ToString() == text || NodeName(m) == text)
+        string text = request.Address ?? throw ApiException.BadRequest("address is required (a member's address, host:port or node name)");
+        // host:port is how an operator gave it to --akka and --seed.
+        return cp.ClusterState.Members.FirstOrDefault(m => m.Address.ToString() == text || $"{m.Address.Host}:{m.Address.Port}" == text || NodeName(m) == text)
             ?? throw ApiException.NotFound($"no member {text}");
     }
 

@@ -53,7 +53,7 @@ public sealed partial class GatewayTests(EmbeddedNode node, ITestOutputHelper ou
 
             (code, text) = node.Cli("volume", "delete", "clivol");
             Assert.True(code == 0, text);
-            Poll(() => node.Cli("volume", "list").Output is var t && !t.Contains("clivol", StringComparison.Ordinal), "the deleted volume to leave the list");
+            Poll.Until(() => node.Cli("volume", "list").Output is var t && !t.Contains("clivol", StringComparison.Ordinal), "the deleted volume to leave the list");
             (code, text) = node.Cli("volume", "show", "clivol");
             Assert.Equal(1, code);
             Assert.Contains("404", text, StringComparison.Ordinal);
@@ -83,7 +83,7 @@ public sealed partial class GatewayTests(EmbeddedNode node, ITestOutputHelper ou
             Assert.True(code == 0, text);
             // The client's engine takes the grown layout on its next refresh; an NBD connection keeps the size it
             // was told at negotiation (the protocol has no resize notice), the next one sees the new size.
-            Poll(() => ExportSize(uri) == 128L << 20, "the export to serve the grown size");
+            Poll.Until(() => ExportSize(uri) == 128L << 20, "the export to serve the grown size");
             (code, text) = Tool.Run("fio", Tool.FioVerify(uri, "write", "64m", "64k", 4, offset: "64m", name: "grown"), s_fioTimeout);
             Assert.True(code == 0, "fio on the grown part failed:\n" + text);
 
@@ -328,15 +328,6 @@ public sealed partial class GatewayTests(EmbeddedNode node, ITestOutputHelper ou
         return drives.RootElement.EnumerateArray().Sum(d => d.GetProperty("releasingSegments").GetInt32());
     }
 
-    private static void Poll(Func<bool> condition, string what)
-    {
-        long deadline = Environment.TickCount64 + 60_000;
-        while (!condition())
-        {
-            Assert.True(Environment.TickCount64 < deadline, $"timed out waiting for {what}");
-            Thread.Sleep(250);
-        }
-    }
 
     [GeneratedRegex("\"\\$ref\": \"#/components/schemas/([A-Za-z]+)\"")]
     private static partial Regex RefPattern();

@@ -29,11 +29,16 @@ internal sealed class NodeCluster : IDisposable
     private readonly string _volumeSize;
     private readonly string _segmentSize;
     private readonly string? _resyncRate;
+    private readonly bool _management;
+    private readonly int _httpPort = Ports.Free();
 
     /// <param name="client">1: n1 is converged (target and client); 4: a client-only n4</param>
     /// <param name="resyncRate">the client's --resync-rate; null for the node's default</param>
-    public NodeCluster(string journalConnection, int outAfterSeconds, int client = 1, string volumeSize = VolumeSize, string segmentSize = SegmentSize, string? resyncRate = null)
+    /// <param name="management">n1 also has the management role (the REST gateway the CLI talks to)</param>
+    public NodeCluster(string journalConnection, int outAfterSeconds, int client = 1, string volumeSize = VolumeSize, string segmentSize = SegmentSize, string? resyncRate = null,
+        bool management = false)
     {
+        _management = management;
         _journal = journalConnection;
         _outAfterSeconds = outAfterSeconds;
         _volumeSize = volumeSize;
@@ -59,6 +64,15 @@ internal sealed class NodeCluster : IDisposable
     public string StatsFile(int n) => Path.Combine(Root, $"n{n}.stats.json");
 
     public ShoalProcess Node(int n) => _nodes[n - 1] ?? throw new InvalidOperationException($"n{n} is not running");
+
+    /// <summary>n1's gateway (with <c>management</c>).</summary>
+    public string Api => $"http://127.0.0.1:{_httpPort}/api/v1";
+
+    public string AkkaAddress(int n) => $"127.0.0.1:{_akkaPorts[n - 1]}";
+
+    /// <summary>The operator CLI against n1's gateway with n1's admin token.</summary>
+    public (int ExitCode, string Output) Cli(params string[] args) =>
+        ShoalProcess.RunToEnd([.. args, "--api", Api, "--token-file", Path.Combine(Root, "n1", "admin.token")]);
 
     public string DrivePath(int n, int drive) => Path.Combine(Root, $"n{n}", $"d{drive}.img");
 
@@ -92,7 +106,13 @@ internal sealed class NodeCluster : IDisposable
         }
         bool target = n <= 3;
         bool client = n == Client || _forced.Contains(n);
-        args.AddRange(["--roles", target && client ? "target,client" : target ? "target" : "client"]);
+        string roles = target && client ? "target,client" : target ? "target" : "client";
+        if (_management && n == 1)
+        {
+            roles += ",management";
+            args.AddRange(["--http-listen", $"127.0.0.1:{_httpPort}"]);
+        }
+        args.AddRange(["--roles", roles]);
         if (target)
         {
             args.AddRange(["--drive", DrivePath(n, 0) + "=256MiB", "--drive", DrivePath(n, 1) + "=256MiB", "--data-listen", $"127.0.0.1:{_dataPorts[n - 1]}"]);
@@ -134,6 +154,17 @@ internal sealed class NodeCluster : IDisposable
             }
             Thread.Sleep(500);
         }
+    }
+
+    /// <summary>Waits for node n's process to end by itself; returns its exit code.</summary>
+    public int WaitForExit(int n, TimeSpan timeout)
+    {
+        ShoalProcess node = Node(n);
+        Assert.True(node.WaitForExit(timeout), $"n{n} did not stop within {timeout.TotalSeconds:0} s");
+        _nodes[n - 1] = null;
+        int code = node.ExitCode;
+        node.Dispose();
+        return code;
     }
 
     public void Kill9(int n)

@@ -111,6 +111,11 @@ internal sealed class ShoalProcess : IDisposable
         kill.WaitForExit();
     }
 
+    public bool WaitForExit(TimeSpan timeout) => _process.WaitForExit((int)timeout.TotalMilliseconds);
+
+    /// <summary>The exit code of a process that has ended.</summary>
+    public int ExitCode => _process.ExitCode;
+
     public void Kill9()
     {
         Signal("KILL");
