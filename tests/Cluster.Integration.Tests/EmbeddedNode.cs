@@ -42,16 +42,15 @@ public sealed class EmbeddedNode : IDisposable
             "shoal ready", TimeSpan.FromMinutes(2));
     }
 
-    /// <summary>SIGTERM, as an operator's Ctrl-C or systemd stop: the node must stop on its own, in time.</summary>
-    public void Stop()
+    /// <summary>
+    /// SIGTERM (systemd's stop) or SIGINT (an operator's Ctrl-C): the node must stop on its own, in time, with exit
+    /// code 0.
+    /// </summary>
+    public void Stop(string signal = "TERM")
     {
-        _process!.Signal("TERM");
-        long deadline = Environment.TickCount64 + 30_000;
-        while (!_process.Exited && Environment.TickCount64 < deadline)
-        {
-            Thread.Sleep(50);
-        }
-        Assert.True(_process.Exited, "the node did not stop within 30 s of SIGTERM");
+        _process!.Signal(signal);
+        Assert.True(_process.WaitForExit(TimeSpan.FromSeconds(30)), $"the node did not stop within 30 s of SIG{signal}");
+        Assert.True(_process.ExitCode == 0, $"the node stopped on SIG{signal} with exit code {_process.ExitCode}");
         _process.Dispose();
         _process = null;
     }

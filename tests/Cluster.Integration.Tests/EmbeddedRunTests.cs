@@ -6,7 +6,7 @@ namespace Shoal.Integration.Tests;
 
 /// <summary>
 /// The README's run command (<c>build.ps1 run</c> is <c>shoal run</c> on the default ports; here on free ports): it
-/// serves <c>demo</c> to fio, takes a drive added while it runs, stops on SIGTERM, and run again it reuses the drives
+/// serves <c>demo</c> to fio, takes a drive added while it runs, stops on SIGINT (and SIGTERM), and run again it reuses the drives
 /// (the added one too), journal and volume — the data written before is still there.
 /// </summary>
 public sealed class EmbeddedRunTests(ITestOutputHelper output)
@@ -35,7 +35,7 @@ public sealed class EmbeddedRunTests(ITestOutputHelper output)
             Assert.True(code == 1 && text.Contains("already", StringComparison.Ordinal), text);
             await WaitForOnlineDrives(node, 5);
 
-            node.Stop();
+            node.Stop("INT");
             node.Start();
 
             await WaitForOnlineDrives(node, 5);
@@ -44,6 +44,7 @@ public sealed class EmbeddedRunTests(ITestOutputHelper output)
             string[] verify = [.. Tool.FioVerify(node.DemoUri, "write", "32m", "64k", 4, name: "run"), "--verify_only", "--verify_state_load=0"];
             (code, text) = Tool.Run("fio", verify, TimeSpan.FromMinutes(3));
             Assert.True(code == 0, "after a restart the data written before does not verify:\n" + text);
+            node.Stop("TERM");
         }
         catch
         {
