@@ -21,13 +21,16 @@ public sealed class ApiClient : IDisposable
 
     public string BaseUrl => _base;
 
-    public Task<T> Get<T>(string path) => Send<T>(HttpMethod.Get, path, null);
+    public async Task<T> Get<T>(string path) => (await Send<T>(HttpMethod.Get, path, null).ConfigureAwait(false)).Body;
 
-    public Task<T> Post<T>(string path, object? body) => Send<T>(HttpMethod.Post, path, body);
+    /// <summary>One page and the path of the next one (from the Link header, rel="next"), or null on the last page.</summary>
+    public Task<(T Body, string? Next)> GetPage<T>(string path) => Send<T>(HttpMethod.Get, path, null);
 
-    public Task<T> Delete<T>(string path) => Send<T>(HttpMethod.Delete, path, null);
+    public async Task<T> Post<T>(string path, object? body) => (await Send<T>(HttpMethod.Post, path, body).ConfigureAwait(false)).Body;
 
-    private async Task<T> Send<T>(HttpMethod method, string path, object? body)
+    public async Task<T> Delete<T>(string path) => (await Send<T>(HttpMethod.Delete, path, null).ConfigureAwait(false)).Body;
+
+    private async Task<(T Body, string? Next)> Send<T>(HttpMethod method, string path, object? body)
     {
         using var request = new HttpRequestMessage(method, _base + path);
         if (body != null)
@@ -66,13 +69,34 @@ public sealed class ApiClient : IDisposable
             }
             try
             {
-                return JsonSerializer.Deserialize<T>(text, ApiJson.Options) ?? throw new ApiCallException("the gateway answered null");
+                T value = JsonSerializer.Deserialize<T>(text, ApiJson.Options) ?? throw new ApiCallException("the gateway answered null");
+                return (value, NextPage(response));
             }
             catch (JsonException e)
             {
                 throw new ApiCallException($"the gateway's answer is not what this CLI understands ({e.Message}); is it the same version?");
             }
         }
+    }
+
+    /// <summary>The path under the API base of a Link header's rel="next" target.</summary>
+    private static string? NextPage(HttpResponseMessage response)
+    {
+        if (!response.Headers.TryGetValues("Link", out IEnumerable<string>? links))
+        {
+            return null;
+        }
+        foreach (string link in links)
+        {
+            int open = link.IndexOf('<', StringComparison.Ordinal);
+            int close = link.IndexOf('>', StringComparison.Ordinal);
+            int api = link.IndexOf("/api/v1/", StringComparison.Ordinal);
+            if (open >= 0 && close > api && api > open && link.Contains("rel=\"next\"", StringComparison.Ordinal))
+            {
+                return link[(api + "/api/v1".Length)..close];
+            }
+        }
+        return null;
     }
 
     public void Dispose() => _http.Dispose();

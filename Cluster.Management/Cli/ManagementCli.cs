@@ -190,7 +190,7 @@ public static class ManagementCli
                 }
             case "volume list":
                 {
-                    VolumeDto[] volumes = await api.Get<VolumeDto[]>("/volumes");
+                    VolumeDto[] volumes = await ListAllVolumes(api);
                     Print(output, json, volumes, () =>
                     {
                         var t = new Table("NAME", "LAYOUT", "SIZE", "HEALTH", "EPOCH", "ATTACHED", "REBUILD");
@@ -352,6 +352,20 @@ public static class ManagementCli
         int filled = (int)Math.Clamp(r.Percent / 100 * width, 0, width);
         string eta = r.EtaSeconds is { } s ? $"eta {TimeSpan.FromSeconds(Math.Ceiling(s)):c}" : "eta -";
         return $"{v.Name} {r.Kind} [{new string('#', filled)}{new string('.', width - filled)}] {r.Percent,5:0.0}% {r.BytesPerSecond / 1e6:0.0} MB/s {eta}";
+    }
+
+    /// <summary>Every page of the volume list (the gateway answers at most 1000 a page), following its Link headers, up to a bound.</summary>
+    private static async Task<VolumeDto[]> ListAllVolumes(ApiClient api)
+    {
+        const int MaxPages = 1000;
+        var all = new List<VolumeDto>();
+        string? path = "/volumes";
+        for (int page = 0; page < MaxPages && path != null; page++)
+        {
+            (VolumeDto[] volumes, path) = await api.GetPage<VolumeDto[]>(path);
+            all.AddRange(volumes);
+        }
+        return path == null ? [.. all] : throw new ApiCallException($"more than {MaxPages} pages of volumes; list them with the REST API's pages");
     }
 
     private static string Layout(VolumeDto v) => v.Layout switch

@@ -22,8 +22,8 @@ public sealed record ApiRoute(
     string ResponseSchema,
     Func<HttpContext, Task<ApiResult>> Handler);
 
-/// <summary>A handler's answer: a status and a document (serialized as JSON), or no body.</summary>
-public sealed record ApiResult(int Status, object? Body)
+/// <summary>A handler's answer: a status and a document (serialized as JSON), or no body; a Link header for a next page.</summary>
+public sealed record ApiResult(int Status, object? Body, string? Link = null)
 {
     public static ApiResult Ok(object body) => new(200, body);
 

@@ -64,21 +64,33 @@ public sealed class ControlPlane(ActorSystem system, GatewayOptions options)
     public async Task<VolumeView> GetVolume(VolumeName name, CancellationToken cancel) =>
         await FindVolume(name, cancel).ConfigureAwait(false) ?? throw ApiException.NotFound($"volume {name} does not exist");
 
-    public async Task<ImmutableArray<VolumeView>> ListVolumes(CancellationToken cancel)
+    /// <summary>The first page of volumes in name order (<see cref="GatewayOptions.MaxListedVolumes"/>).</summary>
+    public async Task<ImmutableArray<VolumeView>> ListVolumes(CancellationToken cancel) =>
+        (await ListVolumes(after: null, options.MaxListedVolumes, cancel).ConfigureAwait(false)).Views;
+
+    /// <summary>
+    /// One page of volumes in ordinal name order: the cataloged names after <paramref name="after"/>, at most
+    /// <paramref name="limit"/>, each asked of its entity. <c>More</c> says whether names remain after the page.
+    /// </summary>
+    public async Task<(ImmutableArray<VolumeView> Views, VolumeName? Last, bool More)> ListVolumes(VolumeName? after, int limit, CancellationToken cancel)
     {
         CatalogReply catalog = await Ask<CatalogReply>(Catalog, new GetCatalog(), cancel).ConfigureAwait(false);
-        var views = new VolumeView?[Math.Min(catalog.Volumes.Length, options.MaxListedVolumes)];
+        VolumeName[] names = [.. catalog.Volumes.Where(n => after == null || string.CompareOrdinal(n.Value, after.Value.Value) > 0)
+            .OrderBy(n => n.Value, StringComparer.Ordinal).Take(limit + 1)];
+        bool more = names.Length > limit;
+        names = more ? names[..limit] : names;
+        var views = new VolumeView?[names.Length];
         await Parallel.ForEachAsync(Enumerable.Range(0, views.Length), new ParallelOptions { MaxDegreeOfParallelism = MaxParallelAsks, CancellationToken = cancel }, async (i, ct) =>
         {
-            IVolumeReply reply = await Ask<IVolumeReply>(Volumes, new GetVolume(catalog.Volumes[i]), ct).ConfigureAwait(false);
+            IVolumeReply reply = await Ask<IVolumeReply>(Volumes, new GetVolume(names[i]), ct).ConfigureAwait(false);
             if (reply is VolumeStateReply { View.Status: VolumeStatus.Deleted })
             {
                 // A tombstone: the name is free again. (A name whose create has not committed yet stays: it is on its way.)
-                Catalog.Tell(new UncatalogVolume(catalog.Volumes[i]));
+                Catalog.Tell(new UncatalogVolume(names[i]));
             }
             views[i] = reply is VolumeStateReply { View.Status: VolumeStatus.Ready or VolumeStatus.Deleting } r ? r.View : null;
         }).ConfigureAwait(false);
-        return [.. views.Where(v => v != null).Select(v => v!)];
+        return ([.. views.Where(v => v != null).Select(v => v!)], names.Length > 0 ? names[^1] : null, more);
     }
 
     /// <summary>Catalogs the name first (so the volume is always listed), then creates; the same spec again answers the existing volume.</summary>

@@ -23,6 +23,6 @@ public sealed record GatewayOptions
     /// <summary>How long one question to an entity or agent may take before the request answers 503.</summary>
     public TimeSpan AskTimeout { get; init; } = TimeSpan.FromSeconds(20);
 
-    /// <summary>Most volumes one list answers with, the first in name order (the catalog may hold more; there is no paging yet).</summary>
+    /// <summary>Most volumes one page of the list answers with (<c>?limit=</c> may ask for fewer); <c>?after=NAME</c> pages on.</summary>
     public int MaxListedVolumes { get; init; } = 1000;
 }

@@ -88,6 +88,10 @@ public sealed class GatewayServer : IAsyncDisposable
                 Authorize(context, r.Role, admin, read);
                 ApiResult result = await r.Handler(context);
                 context.Response.StatusCode = result.Status;
+                if (result.Link != null)
+                {
+                    context.Response.Headers.Link = result.Link;
+                }
                 if (result.Body != null)
                 {
                     context.Response.ContentType = "application/json; charset=utf-8";

@@ -1,3 +1,5 @@
+using System.Collections.Immutable;
+using System.Globalization;
 using Microsoft.AspNetCore.Http;
 using Shoal.Actors.Placement;
 using Shoal.Actors.Protocol;
@@ -11,8 +13,13 @@ internal static class VolumeRoutes
 {
     public static IEnumerable<ApiRoute> All(ControlPlane cp) =>
     [
-        new("GET", "/volumes", ApiRole.Read, "List volumes with legs, epoch, states and rebuild progress", null, "VolumeList", async c =>
-            ApiResult.Ok((await cp.ListVolumes(c.RequestAborted)).Select(ApiMapping.Volume).ToArray())),
+        new("GET", "/volumes", ApiRole.Read, "List volumes with legs, epoch, states and rebuild progress, in name order, a page at a time (?limit=N up to 1000, ?after=NAME; a Link header names the next page)", null, "VolumeList", async c =>
+        {
+            (VolumeName? after, int limit) = Page(c, cp.Options.MaxListedVolumes);
+            (ImmutableArray<VolumeView> views, VolumeName? last, bool more) = await cp.ListVolumes(after, limit, c.RequestAborted);
+            string? next = more && last is { } l ? $"<{GatewayServer.ApiBase}/volumes?after={Uri.EscapeDataString(l.Value)}&limit={limit}>; rel=\"next\"" : null;
+            return new ApiResult(200, views.Select(ApiMapping.Volume).ToArray(), next);
+        }),
         new("POST", "/volumes", ApiRole.Admin, "Create a volume (201); the same spec again answers it (200); another spec is 409", "CreateVolumeRequest", "Volume", async c =>
         {
             CreateVolumeRequest request = await ApiJson.Body<CreateVolumeRequest>(c);
@@ -89,6 +96,21 @@ internal static class VolumeRoutes
             return ApiResult.Ok(ApiMapping.Volume(await cp.Command(new DetachVolume(name, attachment.Writer), c.RequestAborted)));
         }),
     ];
+
+    private static (VolumeName? After, int Limit) Page(HttpContext c, int maxLimit)
+    {
+        int limit = maxLimit;
+        if (c.Request.Query["limit"] is { Count: > 0 } l && !(int.TryParse(l[0], NumberStyles.None, CultureInfo.InvariantCulture, out limit) && limit >= 1 && limit <= maxLimit))
+        {
+            throw ApiException.BadRequest($"limit must be a whole number from 1 to {maxLimit}");
+        }
+        if (c.Request.Query["after"] is not { Count: > 0 } a)
+        {
+            return (null, limit);
+        }
+        string after = a[0]!;
+        return VolumeNameRules.Problem(after) is { } problem ? throw ApiException.BadRequest("after: " + problem) : (new VolumeName(after), limit);
+    }
 
     public static VolumeName Name(HttpContext c)
     {

@@ -192,6 +192,10 @@ public sealed partial class GatewayTests(EmbeddedNode node, ITestOutputHelper ou
         [
             ("POST", "volumes", "{\"name\":\"bad1\", \"layout\":", "admin", HttpStatusCode.BadRequest),
             ("POST", "volumes", "[1,2,3]", "admin", HttpStatusCode.BadRequest),
+            ("GET", "volumes?limit=0", null, "admin", HttpStatusCode.BadRequest),
+            ("GET", "volumes?limit=1001", null, "admin", HttpStatusCode.BadRequest),
+            ("GET", "volumes?limit=ten", null, "admin", HttpStatusCode.BadRequest),
+            ("GET", "volumes?after=Not%20a%20name", null, "admin", HttpStatusCode.BadRequest),
             ("POST", "volumes", "{\"name\":\"bad1\",\"layout\":\"mirror\",\"sizeBytes\":-4096}", "admin", HttpStatusCode.BadRequest),
             ("POST", "volumes", "{\"name\":\"bad1\",\"layout\":\"mirror\",\"sizeBytes\":0}", "admin", HttpStatusCode.BadRequest),
             ("POST", "volumes", "{\"name\":\"bad1\",\"layout\":\"mirror\",\"sizeBytes\":99999999999999999999999}", "admin", HttpStatusCode.BadRequest),
@@ -241,6 +245,56 @@ public sealed partial class GatewayTests(EmbeddedNode node, ITestOutputHelper ou
         using HttpClient reader = node.Http(node.ReadToken);
         using HttpResponseMessage read = await reader.GetAsync("volumes");
         Assert.Equal(HttpStatusCode.OK, read.StatusCode);
+    }
+
+    [Fact]
+    public async Task The_volume_list_pages_in_name_order_through_link_headers()
+    {
+        using HttpClient admin = node.Http(node.AdminToken);
+        foreach (string name in new[] { "page-b", "page-a" })
+        {
+            using HttpResponseMessage created = await admin.PostAsync("volumes", EmbeddedNode.Json($"{{\"name\":\"{name}\",\"layout\":\"concat\",\"sizeBytes\":67108864}}"));
+            Assert.True(created.StatusCode is HttpStatusCode.Created or HttpStatusCode.OK, await created.Content.ReadAsStringAsync());
+        }
+        List<string> whole = await Names(admin, "volumes");
+        Assert.Equal([.. whole.Order(StringComparer.Ordinal)], whole);
+        Assert.Contains("page-a", whole);
+        Assert.Contains("page-b", whole);
+
+        var paged = new List<string>();
+        string? next = "volumes?limit=1";
+        int pages = 0;
+        while (next != null)
+        {
+            using HttpResponseMessage page = await admin.GetAsync(next);
+            Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+            using JsonDocument doc = JsonDocument.Parse(await page.Content.ReadAsStringAsync());
+            Assert.True(doc.RootElement.GetArrayLength() <= 1);
+            paged.AddRange(doc.RootElement.EnumerateArray().Select(v => v.GetProperty("name").GetString()!));
+            next = page.Headers.TryGetValues("Link", out IEnumerable<string>? links)
+                ? Regex.Match(links.Single(), "^</api/v1/(volumes\\?[^>]+)>; rel=\"next\"$").Groups[1].Value is { Length: > 0 } path ? path : throw new InvalidOperationException("bad Link " + links.Single())
+                : null;
+            Assert.True(++pages <= whole.Count + 1, "the pages do not end");
+        }
+        Assert.Equal(whole, paged);
+
+        (int code, string text) = node.Cli("volume", "list", "--json");
+        Assert.True(code == 0, text);
+        using (JsonDocument cli = JsonDocument.Parse(text))
+        {
+            Assert.Equal(whole, cli.RootElement.EnumerateArray().Select(v => v.GetProperty("name").GetString()!).ToList());
+        }
+        foreach (string name in new[] { "page-a", "page-b" })
+        {
+            using HttpResponseMessage deleted = await admin.DeleteAsync("volumes/" + name);
+            Assert.Equal(HttpStatusCode.Accepted, deleted.StatusCode);
+        }
+    }
+
+    private static async Task<List<string>> Names(HttpClient http, string path)
+    {
+        using JsonDocument doc = JsonDocument.Parse(await http.GetStringAsync(path));
+        return [.. doc.RootElement.EnumerateArray().Select(v => v.GetProperty("name").GetString()!)];
     }
 
     [Fact]
