@@ -206,9 +206,9 @@ public sealed unsafe class DriveStore : IDisposable
                 seg.WriterId = writer;
                 seg.LegIndex = leg;
                 bitmap.CopyTo(seg.Bitmap);
-                if (volume != 0)
+                if (volume != 0 && Checksums && !LoadChecksums(seg))
                 {
-                    LoadChecksums(seg);
+                    throw new DriveException($"drive {Path}: cannot read segment {seg.Index}'s checksum table");
                 }
             }
             else

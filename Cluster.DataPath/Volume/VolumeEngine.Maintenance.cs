@@ -62,6 +62,11 @@ public sealed unsafe partial class VolumeEngine
                     nextClean = now + _options.CleanIntervalMs;
                     ClearIdleIntent();
                 }
+                RunRepairs();
+                if (_scrubRequested)
+                {
+                    Scrub();
+                }
             }
             catch (Exception e)
             {
@@ -404,6 +409,13 @@ public sealed unsafe partial class VolumeEngine
             LengthBytes = (uint)length,
         };
         WireStatus status = v.Links[group][source].Call(read, null, 0, buffer, length, out _);
+        if (status == WireStatus.Corrupt)
+        {
+            // The caller holds the region: repair the source's bad blocks from another in-sync leg (or rewrite a torn
+            // write a dead session left on every leg), then copy what the source holds now.
+            RepairBlocks(v, group, segmentOffset, length, regionsLocked: true);
+            status = v.Links[group][source].Call(read, null, 0, buffer, length, out _);
+        }
         if (status != WireStatus.Ok)
         {
             return status;
