@@ -189,6 +189,48 @@ public sealed unsafe class RebuildResumeTests : IDisposable
         Assert.Equal(2, Interlocked.Read(ref engine.Counters.ReconciledRegions));
     }
 
+    [Fact]
+    public void Blocks_a_dead_session_tore_are_rewritten_by_reconcile_and_legs_end_identical_and_readable()
+    {
+        Fill();
+
+        // A writer died between data and checksum: region 3's new block fails its check on both legs, region 5's on t0
+        // only (t1 holds the old data there, intact). Both regions are marked.
+        byte[] torn = new byte[8192];
+        new Random(12).NextBytes(torn);
+        for (int t = 0; t < 2; t++)
+        {
+            Assert.Equal(WireStatus.Ok, _targets[t]!.Fence(0, 0, 9, (uint)t, 40, 77, force: false));
+        }
+        fixed (byte* p = torn)
+        {
+            for (int t = 0; t < 2; t++)
+            {
+                Assert.Equal(WireStatus.Ok, _drives[t].Write(0, 9, 40, 77, (3 * RegionBytes) + 4096, 8192, p, fua: true, markIntent: true));
+            }
+            Assert.Equal(WireStatus.Ok, _drives[0].Write(0, 9, 40, 77, (5 * RegionBytes) + 8192, 4096, p, fua: true, markIntent: true));
+        }
+        long data0 = _drives[0].Superblock.SegmentDataOffset(0);
+        long data1 = _drives[1].Superblock.SegmentDataOffset(0);
+        EngineIo.Flip(_drives[0].Path, data0 + (3 * RegionBytes) + 4096 + 5);
+        EngineIo.Flip(_drives[1].Path, data1 + (3 * RegionBytes) + 4096 + 6);
+        EngineIo.Flip(_drives[0].Path, data0 + (5 * RegionBytes) + 8192 + 7);
+
+        using VolumeEngine engine = Engine(Layout(50, new LegSegment("t1", 0, 0, LegState.InSync)), new CheckpointControl(), 0);
+        engine.Start();
+        WaitUntil(() => DirtyRegions(0, 0) == 0 && DirtyRegions(1, 0) == 0, "the seeded regions' intent bits cleared");
+        Assert.True(ReadSegment(0, 0).AsSpan().SequenceEqual(ReadSegment(1, 0)), "the legs still differ after their intent bits were cleared");
+        Assert.Equal(2, Interlocked.Read(ref engine.Counters.BlocksRepaired));
+        Assert.Equal(0, Interlocked.Read(ref engine.Counters.UnrepairableBlocks));
+        for (long offset = 0; offset < SegmentBytes; offset += RegionBytes)
+        {
+            Assert.Equal(0, EngineIo.Read(engine, offset, RegionBytes).Errno);
+        }
+        // The block intact on t1 won; the block torn everywhere reads as zeros on both legs.
+        Assert.True(EngineIo.Read(engine, (5 * RegionBytes) + 8192, 4096).Data.AsSpan().SequenceEqual(_data.AsSpan((5 * RegionBytes) + 8192, 4096)));
+        Assert.All(EngineIo.Read(engine, (3 * RegionBytes) + 4096, 4096).Data, b => Assert.Equal(0, b));
+    }
+
     /// <summary>The replacement segment holds exactly what was written through the engines.</summary>
     private void AssertReplacementHolds()
     {
