@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using Shoal.DataPath.Memory;
-using Shoal.DataPath.Transport;
 using Shoal.DataPath.Wire;
 
 namespace Shoal.DataPath.Volume;
@@ -201,27 +200,8 @@ public sealed unsafe partial class VolumeEngine
     }
 
     /// <summary>Reads or writes (without marking intent: every leg is to hold the same bytes) one 4 KiB block of a leg.</summary>
-    private static WireStatus LegBlock(View v, int group, int leg, WireOp op, long segmentOffsetBytes, byte* buffer)
-    {
-        VolumeLayout layout = v.Layout;
-        LegSegment segment = layout.Groups[group].Legs[leg];
-        var header = new WireHeader
-        {
-            Op = op,
-            Flags = op == WireOp.Write ? WireFlags.NoIntent : WireFlags.None,
-            VolumeId = layout.VolumeId,
-            Epoch = layout.Epoch,
-            WriterId = layout.WriterId,
-            DriveIndex = segment.Drive,
-            SegmentIndex = segment.Segment,
-            LegIndex = (uint)leg,
-            OffsetBytes = (ulong)segmentOffsetBytes,
-            LengthBytes = BlockBytes,
-        };
-        return op == WireOp.Write
-            ? v.Links[group][leg].Call(header, buffer, BlockBytes, null, 0, out _)
-            : v.Links[group][leg].Call(header, null, 0, buffer, BlockBytes, out _);
-    }
+    private static WireStatus LegBlock(View v, int group, int leg, WireOp op, long segmentOffsetBytes, byte* buffer) =>
+        LegIo(v, group, leg, op, op == WireOp.Write ? WireFlags.NoIntent : WireFlags.None, segmentOffsetBytes, BlockBytes, buffer);
 
     /// <summary>
     /// Reads every in-sync leg of every group piece by piece (at the resync rate); a piece a leg answers
@@ -265,18 +245,7 @@ public sealed unsafe partial class VolumeEngine
                         continue;
                     }
                     Throttle(readBytes, stopwatch);
-                    var read = new WireHeader
-                    {
-                        Op = WireOp.Read,
-                        VolumeId = v.Layout.VolumeId,
-                        Epoch = v.Layout.Epoch,
-                        WriterId = v.Layout.WriterId,
-                        DriveIndex = v.Layout.Groups[g].Legs[l].Drive,
-                        SegmentIndex = v.Layout.Groups[g].Legs[l].Segment,
-                        OffsetBytes = (ulong)offset,
-                        LengthBytes = (uint)length,
-                    };
-                    WireStatus status = v.Links[g][l].Call(read, null, 0, buffer, length, out _);
+                    WireStatus status = LegIo(v, g, l, WireOp.Read, WireFlags.None, offset, length, buffer);
                     readBytes += length;
                     scanned += length / BlockBytes;
                     corrupt |= status == WireStatus.Corrupt;

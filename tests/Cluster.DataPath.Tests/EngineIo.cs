@@ -5,7 +5,7 @@ namespace Shoal.DataPath.Tests;
 /// <summary>Synchronous reads and writes through a volume engine, and file-level pokes at a drive, for tests.</summary>
 internal static unsafe class EngineIo
 {
-    private static readonly TimeSpan s_timeout = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan s_timeout = TimeSpan.FromSeconds(60);
 
     public static int Write(VolumeEngine engine, long offset, ReadOnlySpan<byte> data) => Run(engine, IoKind.Write, offset, data.Length, data, null);
 
