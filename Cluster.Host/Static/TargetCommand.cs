@@ -67,6 +67,7 @@ internal static class TargetCommand
             rejected = server.Counters.Rejected,
             badFrames = server.Counters.BadFrames,
             handshakeFailures = server.Counters.HandshakeFailures,
+            checksumFailures = drives.Sum(d => Interlocked.Read(ref d.Counters.ChecksumFailures)),
         });
         Log.Announce($"shoal target ready name={name} listen={server.LocalEndPoint} drives={drives.Count} segments={drives.Sum(d => d.Superblock.SegmentCount)}");
         lifetime.WaitForStop();

@@ -63,6 +63,12 @@ public sealed class ChecksumScrubTests(ITestOutputHelper output)
             (code, text) = node.Cli("volume", "show", "demo");
             Assert.True(code == 0, text);
             Assert.Contains($"{flips.Length} block(s) repaired", text, StringComparison.Ordinal);
+
+            // Only the engine of the node a volume is attached on can read every leg: a detached volume is refused.
+            (code, text) = node.Cli("volume", "create", "cold", "--layout", "mirror", "--size", "64MiB");
+            Assert.True(code == 0, text);
+            (code, text) = node.Cli("volume", "scrub", "cold");
+            Assert.True(code == 1 && text.Contains("attach it first", StringComparison.Ordinal), text);
         }
         catch
         {
