@@ -26,7 +26,7 @@ public sealed class EngineCounters
     /// <summary>4 KiB blocks rewritten on a leg from a good copy (or, torn by a dead session on every leg, rewritten whole).</summary>
     public long BlocksRepaired;
 
-    /// <summary>4 KiB blocks that failed their checksum on every in-sync leg outside a torn region: data lost, reads fail.</summary>
+    /// <summary>4 KiB blocks that failed their checksum on every in-sync leg outside a torn region: data lost, reads fail. Each counted once (up to 4096 remembered).</summary>
     public long UnrepairableBlocks;
 
     /// <summary>Latency of reads and of writes (writes, trims and zeroes) from submit to completion.</summary>

@@ -16,7 +16,13 @@ public sealed unsafe partial class VolumeEngine
     /// <summary>Bound on ranges waiting for repair; beyond it a range is dropped (logged): the next read or scrub finds it again.</summary>
     private const int MaxPendingRepairs = 256;
 
+    /// <summary>Bound on lost blocks remembered (so each is counted and logged once, not on every read or retry of it).</summary>
+    private const int MaxLostBlocksRemembered = 4096;
+
     private readonly Queue<(int Group, long SegmentOffsetBytes, int LengthBytes)> _repairs = new();
+
+    /// <summary>Blocks found bad on every in-sync leg (maintenance thread only); forgotten once a leg holds them intact again.</summary>
+    private readonly HashSet<(int Group, long SegmentOffsetBytes)> _lostBlocks = [];
     private readonly object _repairGate = new();
     private BlockMemory? _repairBuffer; // [0] the good copy of a block, [1] a leg's copy, [2] zeros
     private volatile bool _scrubRequested;
@@ -124,7 +130,7 @@ public sealed unsafe partial class VolumeEngine
             byte* good = _repairBuffer.Pointer(0);
             byte* copy = _repairBuffer.Pointer(1);
             byte* zeros = _repairBuffer.Pointer(2);
-            int bad = 0, repaired = 0, unrepairable = 0;
+            int bad = 0, repaired = 0, unrepairable = 0, newlyLost = 0;
             for (long offset = start; offset < end; offset += BlockBytes)
             {
                 int goodLeg = -1;
@@ -147,6 +153,10 @@ public sealed unsafe partial class VolumeEngine
                         badLegs |= 1 << l;
                     }
                 }
+                if (goodLeg >= 0 && _lostBlocks.Count > 0)
+                {
+                    _lostBlocks.Remove((group, offset)); // written again since
+                }
                 if (badLegs == 0)
                 {
                     continue;
@@ -157,7 +167,11 @@ public sealed unsafe partial class VolumeEngine
                 if (goodLeg < 0 && !torn)
                 {
                     unrepairable++;
-                    _log($"volume {Name}: group {group} block at {offset} fails its checksum on every in-sync leg: data lost, reads of it fail");
+                    if (_lostBlocks.Count < MaxLostBlocksRemembered && _lostBlocks.Add((group, offset)))
+                    {
+                        newlyLost++;
+                        _log($"volume {Name}: group {group} block at {offset} fails its checksum on every in-sync leg: data lost, reads of it fail");
+                    }
                     continue;
                 }
                 byte* source = goodLeg < 0 ? zeros : good;
@@ -177,7 +191,7 @@ public sealed unsafe partial class VolumeEngine
                 }
             }
             Interlocked.Add(ref _counters.BlocksRepaired, repaired);
-            Interlocked.Add(ref _counters.UnrepairableBlocks, unrepairable);
+            Interlocked.Add(ref _counters.UnrepairableBlocks, newlyLost);
             return new RepairOutcome(bad, repaired, unrepairable, Busy: false);
         }
         finally

@@ -71,6 +71,12 @@ public sealed class ChecksumEngineTests
         EngineIo.WaitUntil(() => Interlocked.Read(ref v.Engine.Counters.UnrepairableBlocks) >= 1, "the loss counted");
         Assert.Equal(VolumeEngine.EIO, EngineIo.Read(v.Engine, Offset + Block, Block).Errno); // and stays an error
         Assert.Equal(0, Interlocked.Read(ref v.Engine.Counters.BlocksRepaired));
+
+        // A scrub finds it again, reports it, and the engine still counts the lost block once.
+        Assert.True(v.Engine.StartScrub());
+        EngineIo.WaitUntil(() => v.Engine.Scrubbing.State == ScrubState.Done, "the scrub done");
+        Assert.Equal(1, v.Engine.Scrubbing.UnrepairableBlocks);
+        Assert.Equal(1, Interlocked.Read(ref v.Engine.Counters.UnrepairableBlocks));
     }
 
     [Fact]
