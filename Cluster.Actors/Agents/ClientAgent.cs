@@ -40,6 +40,22 @@ public sealed class ClientAgent : ReceiveActor
         Receive<GetLocalVolumes>(_ => Sender.Tell(new LocalVolumes(_options.Node, [.. _attached.Values.Select(Stats)])));
         Receive<Attached>(OnAttached);
         Receive<Detached>(OnDetached);
+        Receive<ScrubLocal>(OnScrub);
+    }
+
+    private void OnScrub(ScrubLocal command)
+    {
+        if (!_attached.TryGetValue(command.Volume, out VolumeEngine? engine))
+        {
+            Sender.Tell(Refused(command.Volume, VolumeRefusal.Conflict, $"volume {command.Volume} is not attached on {_options.Node}; attach it first (a scrub runs in the attached engine)"));
+            return;
+        }
+        bool started = command.Start && engine.StartScrub();
+        if (started)
+        {
+            _log.Info("volume {0}: scrub started on {1}", command.Volume, _options.Node);
+        }
+        Sender.Tell(new LocalScrub(command.Volume, _options.Node, started, Integrity(engine)));
     }
 
     private string Uri(VolumeName volume) => string.Format(System.Globalization.CultureInfo.InvariantCulture, _options.NbdUriFormat, volume.Value);
@@ -198,7 +214,18 @@ public sealed class ClientAgent : ReceiveActor
             new VolumeName(engine.Name), engine.Layout.Epoch, Uri(new VolumeName(engine.Name)),
             Interlocked.Read(ref c.Reads), Interlocked.Read(ref c.Writes), Interlocked.Read(ref c.ReadBytes), Interlocked.Read(ref c.WriteBytes),
             Interlocked.Read(ref c.Errors), Interlocked.Read(ref c.LegFailures), Interlocked.Read(ref c.ResyncBytes),
-            LatencyBuckets.Of(c.ReadLatency), c.ReadLatency.SumMicros, LatencyBuckets.Of(c.WriteLatency), c.WriteLatency.SumMicros);
+            LatencyBuckets.Of(c.ReadLatency), c.ReadLatency.SumMicros, LatencyBuckets.Of(c.WriteLatency), c.WriteLatency.SumMicros,
+            Integrity(engine));
+    }
+
+    private static VolumeIntegrity Integrity(VolumeEngine engine)
+    {
+        EngineCounters c = engine.Counters;
+        ScrubStatus s = engine.Scrubbing;
+        return new VolumeIntegrity(
+            Interlocked.Read(ref c.CorruptReadsServed), Interlocked.Read(ref c.BlocksRepaired), Interlocked.Read(ref c.UnrepairableBlocks),
+            s.State.ToString().ToLowerInvariant(), s.Runs, s.ScannedBlocks, s.TotalBlocks, s.BadBlocks, s.RepairedBlocks, s.UnrepairableBlocks,
+            s.StartedUnixMs, s.FinishedUnixMs);
     }
 
     private void Log(string line) => _log.Info("{0}", line);

@@ -48,7 +48,7 @@ public sealed class TargetAgent : ReceiveActor, IWithTimers
             DriveCounters c = _server.Drives[(int)d.Index].Counters;
             return new DriveIoStats(d.Id, Interlocked.Read(ref c.Reads), Interlocked.Read(ref c.Writes), Interlocked.Read(ref c.ReadBytes),
                 Interlocked.Read(ref c.WriteBytes), Interlocked.Read(ref c.Errors), LatencyBuckets.Of(c.ReadLatency), c.ReadLatency.SumMicros,
-                LatencyBuckets.Of(c.WriteLatency), c.WriteLatency.SumMicros);
+                LatencyBuckets.Of(c.WriteLatency), c.WriteLatency.SumMicros, d.Super.HasChecksums, Interlocked.Read(ref c.ChecksumFailures));
         })])));
     }
 
@@ -57,7 +57,7 @@ public sealed class TargetAgent : ReceiveActor, IWithTimers
     /// <summary>The drives this agent serves, as registered.</summary>
     public static DriveInventory Inventory(TargetAgentOptions options, Superblock super, uint index, string path, string agentPath) => new(
         options.Node, path, index, super.DataOffset + (super.SegmentBytes * super.SegmentCount), super.SegmentBytes, super.SegmentCount,
-        super.RegionBytes, options.DriveClass, options.Domain, options.DataEndpoint, agentPath);
+        super.RegionBytes, options.DriveClass, options.Domain, options.DataEndpoint, agentPath, super.HasChecksums);
 
     protected override void PreStart()
     {

@@ -17,7 +17,7 @@ public sealed record GetTargetStats : IShoalMessage;
 
 public sealed record TargetStats(NodeId Node, System.Collections.Immutable.ImmutableArray<DriveIoStats> Drives) : IShoalMessage;
 
-/// <summary>One drive's served I/O; latency buckets as in <see cref="LocalVolumeStats"/>.</summary>
+/// <summary>One drive's served I/O; latency buckets as in <see cref="LocalVolumeStats"/>. <paramref name="Checksums"/>: the drive keeps block checksums; <paramref name="ChecksumFailures"/>: reads it refused because a block failed its checksum.</summary>
 public sealed record DriveIoStats(
     DriveId Drive,
     long Reads,
@@ -28,7 +28,9 @@ public sealed record DriveIoStats(
     System.Collections.Immutable.ImmutableArray<long> ReadLatencyBuckets,
     long ReadLatencySumMicros,
     System.Collections.Immutable.ImmutableArray<long> WriteLatencyBuckets,
-    long WriteLatencySumMicros);
+    long WriteLatencySumMicros,
+    bool Checksums = false,
+    long ChecksumFailures = 0);
 
 /// <summary>Open (formatting when new, creating a file of <paramref name="CreateBytes"/> when asked) and serve one more drive on this target node.</summary>
 public sealed record AddLocalDrive(string Path, long CreateBytes) : IShoalMessage;

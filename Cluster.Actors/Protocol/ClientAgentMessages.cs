@@ -41,4 +41,5 @@ public sealed record LocalVolumeStats(
     ImmutableArray<long> ReadLatencyBuckets,
     long ReadLatencySumMicros,
     ImmutableArray<long> WriteLatencyBuckets,
-    long WriteLatencySumMicros);
+    long WriteLatencySumMicros,
+    VolumeIntegrity? Integrity = null);

@@ -14,6 +14,9 @@ public sealed class DriveCounters
     /// <summary>Requests the drive refused or failed (stale epoch, I/O error, ...).</summary>
     public long Errors;
 
+    /// <summary>Requests that found a block failing its stored checksum (each answered <see cref="WireStatus.Corrupt"/>, never with the data).</summary>
+    public long ChecksumFailures;
+
     public readonly LatencyHistogram ReadLatency = new();
     public readonly LatencyHistogram WriteLatency = new();
 

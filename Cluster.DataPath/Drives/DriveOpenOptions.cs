@@ -19,6 +19,12 @@ public sealed record DriveOpenOptions
     /// <summary>Reformat a drive that holds another cluster's superblock or foreign data.</summary>
     public bool ForceFormat { get; init; }
 
+    /// <summary>
+    /// Format a new drive with a CRC32C per 4 KiB block (format 2). False formats the plain layout (format 1), as
+    /// builds before checksums did. Has no effect on a drive that is already formatted: its superblock decides.
+    /// </summary>
+    public bool Checksums { get; init; } = true;
+
     /// <summary>Largest single I/O; sizes the bounce buffer used for unaligned I/O under O_DIRECT.</summary>
     public int MaxIoBytes { get; init; } = 1 << 20;
 }

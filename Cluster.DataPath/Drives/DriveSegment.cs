@@ -38,6 +38,12 @@ public sealed class DriveSegment
 
     internal ulong[] Bitmap { get; }
 
+    /// <summary>
+    /// The segment's block CRC table (see <see cref="BlockChecksums"/>), loaded when the segment is first owned;
+    /// null on drives without checksums and on segments no volume has owned since the drive was opened.
+    /// </summary>
+    internal uint[]? Crcs { get; set; }
+
     internal int Generation { get; set; }
 
     /// <summary>A copy of the write-intent bitmap.</summary>

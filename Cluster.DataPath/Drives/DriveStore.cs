@@ -16,6 +16,10 @@ public sealed unsafe class DriveStore : IDisposable
     private const int SectorBytes = 4096;
 
     private readonly int _fd;
+
+    /// <summary>The descriptor the CRC tables go through: buffered (the page cache batches the small table writes),
+    /// made durable by the same fdatasync that makes the data durable (one inode). <see cref="_fd"/> when not direct.</summary>
+    private readonly int _crcFd;
     private readonly DriveSegment[] _segments;
     private readonly BlockMemory _scratch; // [0] metadata block, [1] bounce for unaligned I/O, [2] zeros
     private readonly object _metaGate = new();
@@ -24,10 +28,11 @@ public sealed unsafe class DriveStore : IDisposable
     private long _ioErrors;
     private bool _disposed;
 
-    private DriveStore(string path, int fd, bool direct, Superblock superblock, int maxIoBytes)
+    private DriveStore(string path, int fd, int crcFd, bool direct, Superblock superblock, int maxIoBytes)
     {
         Path = path;
         _fd = fd;
+        _crcFd = crcFd;
         Direct = direct;
         Superblock = superblock;
         _maxIoBytes = maxIoBytes;
@@ -47,6 +52,9 @@ public sealed unsafe class DriveStore : IDisposable
     public bool Direct { get; }
 
     public Superblock Superblock { get; }
+
+    /// <summary>True when the drive stores and verifies a CRC32C per 4 KiB block (format 2); false on a format 1 drive.</summary>
+    public bool Checksums => Superblock.HasChecksums;
 
     /// <summary>The I/O its target served from this drive.</summary>
     public DriveCounters Counters { get; } = new();
@@ -92,6 +100,7 @@ public sealed unsafe class DriveStore : IDisposable
         {
             throw new DriveException($"cannot open drive {path}: errno {Marshal.GetLastPInvokeError()}");
         }
+        int crcFd = -1;
         try
         {
             long sizeBytes = Libc.LSeek(fd, 0, Libc.SEEK_END);
@@ -100,12 +109,28 @@ public sealed unsafe class DriveStore : IDisposable
                 throw new DriveException($"cannot size drive {path}: errno {Marshal.GetLastPInvokeError()}");
             }
             Superblock superblock = LoadOrFormat(path, fd, sizeBytes, options, log);
-            var store = new DriveStore(path, fd, direct, superblock, options.MaxIoBytes);
+            if (!superblock.HasChecksums)
+            {
+                log($"drive {path}: format {superblock.FormatVersion} has no block checksums; served without them");
+            }
+            else if (direct)
+            {
+                crcFd = Libc.Open(path, Libc.O_RDWR | Libc.O_CLOEXEC, 0);
+                if (crcFd < 0)
+                {
+                    throw new DriveException($"cannot open drive {path} for its checksum tables: errno {Marshal.GetLastPInvokeError()}");
+                }
+            }
+            var store = new DriveStore(path, fd, crcFd < 0 ? fd : crcFd, direct, superblock, options.MaxIoBytes);
             store.LoadSegments(log);
             return store;
         }
         catch
         {
+            if (crcFd >= 0)
+            {
+                Libc.Close(crcFd);
+            }
             Libc.Close(fd);
             throw;
         }
@@ -134,8 +159,19 @@ public sealed unsafe class DriveStore : IDisposable
             }
         }
 
-        Superblock fresh = Superblock.Plan(options.ClusterId, Guid.NewGuid(), sizeBytes, options.SegmentBytes, options.RegionBytes, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
-        // Metadata first (all blocks blank = all segments free), superblock last: a crash mid-format leaves no valid superblock.
+        Superblock fresh = Superblock.Plan(options.ClusterId, Guid.NewGuid(), sizeBytes, options.SegmentBytes, options.RegionBytes, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), options.Checksums);
+        if (fresh.HasChecksums && verdict != Superblock.Verdict.Blank)
+        {
+            // A blank CRC table says "never written: all zeros". Over old bytes (a forced format), zero the data
+            // area first; where the drive cannot punch holes, never-written blocks read as corrupt until written.
+            long dataBytes = fresh.SegmentCount * fresh.SegmentBytes;
+            if (Libc.FAllocate(fd, Libc.FALLOC_FL_PUNCH_HOLE | Libc.FALLOC_FL_KEEP_SIZE, fresh.DataOffset, dataBytes) != 0)
+            {
+                log($"drive {path}: cannot zero the old data area (errno {Marshal.GetLastPInvokeError()}); blocks never written since this format fail their checksum until written");
+            }
+        }
+        // Metadata and CRC tables first (all blocks blank = all segments free, every block never written), superblock
+        // last: a crash mid-format leaves no valid superblock.
         long metaBytes = fresh.DataOffset - fresh.MetaOffset;
         using (var zeros = new BlockMemory(1 << 20, 1))
         {
@@ -152,7 +188,7 @@ public sealed unsafe class DriveStore : IDisposable
         {
             throw new DriveException($"drive {path}: fdatasync after format failed: errno {Marshal.GetLastPInvokeError()}");
         }
-        log($"drive {path}: formatted for cluster {fresh.ClusterId} as drive {fresh.DriveId}, {fresh.SegmentCount} segments of {fresh.SegmentBytes} bytes");
+        log($"drive {path}: formatted for cluster {fresh.ClusterId} as drive {fresh.DriveId}, {fresh.SegmentCount} segments of {fresh.SegmentBytes} bytes, format {fresh.FormatVersion}{(fresh.HasChecksums ? " (block checksums)" : " (no block checksums)")}");
         return fresh;
     }
 
@@ -170,6 +206,10 @@ public sealed unsafe class DriveStore : IDisposable
                 seg.WriterId = writer;
                 seg.LegIndex = leg;
                 bitmap.CopyTo(seg.Bitmap);
+                if (volume != 0 && Checksums && !LoadChecksums(seg))
+                {
+                    throw new DriveException($"drive {Path}: cannot read segment {seg.Index}'s checksum table");
+                }
             }
             else
             {
@@ -233,7 +273,9 @@ public sealed unsafe class DriveStore : IDisposable
         {
             return status;
         }
-        return ReadData(Superblock.SegmentDataOffset(seg.Index) + (long)offsetBytes, (int)lengthBytes, destination);
+        return seg.Crcs is { } crcs
+            ? ReadVerified(seg, crcs, (long)offsetBytes, (int)lengthBytes, destination)
+            : ReadData(Superblock.SegmentDataOffset(seg.Index) + (long)offsetBytes, (int)lengthBytes, destination);
     }
 
     /// <summary>Writes data (or zeroes when <paramref name="source"/> is null) after the fence check and the durable intent mark.</summary>
@@ -269,8 +311,7 @@ public sealed unsafe class DriveStore : IDisposable
                     return status;
                 }
             }
-            long fileOffset = Superblock.SegmentDataOffset(seg.Index) + (long)offsetBytes;
-            status = source == null ? WriteZeroes(fileOffset, (int)lengthBytes) : WriteData(fileOffset, (int)lengthBytes, source);
+            status = source == null ? WriteZeroes(seg, (long)offsetBytes, (int)lengthBytes) : WriteBlocks(seg, (long)offsetBytes, (int)lengthBytes, source);
             if (status == WireStatus.Ok && fua && Libc.FDataSync(_fd) != 0)
             {
                 status = CountError();
@@ -299,6 +340,10 @@ public sealed unsafe class DriveStore : IDisposable
         }
         lock (seg.FenceGate)
         {
+            if (volumeId != 0 && Checksums && seg.Crcs == null && !LoadChecksums(seg))
+            {
+                return CountError();
+            }
             int previousGeneration;
             lock (seg.Gate)
             {
@@ -477,19 +522,180 @@ public sealed unsafe class DriveStore : IDisposable
         }
     }
 
-    private WireStatus WriteZeroes(long fileOffset, int length)
+    private WireStatus WriteZeroes(DriveSegment seg, long offsetBytes, int length)
     {
         byte* zeros = _scratch.Pointer(2);
         int chunk = _scratch.BufferBytes - (2 * SectorBytes);
         for (int done = 0; done < length; done += chunk)
         {
-            WireStatus status = WriteData(fileOffset + done, Math.Min(chunk, length - done), zeros);
+            WireStatus status = WriteBlocks(seg, offsetBytes + done, Math.Min(chunk, length - done), zeros);
             if (status != WireStatus.Ok)
             {
                 return status;
             }
         }
         return WireStatus.Ok;
+    }
+
+    /// <summary>Reads a segment's CRC table into memory (once: it stays while the drive is open).</summary>
+    private bool LoadChecksums(DriveSegment seg)
+    {
+        uint[] crcs = new uint[Superblock.SegmentBytes / BlockChecksums.BlockBytes];
+        int bytes = crcs.Length * sizeof(uint);
+        fixed (uint* table = crcs)
+        {
+            if (Libc.PRead(_crcFd, table, (nuint)bytes, Superblock.SegmentChecksumOffset(seg.Index)) != bytes)
+            {
+                return false;
+            }
+        }
+        seg.Crcs = crcs;
+        return true;
+    }
+
+    /// <summary>
+    /// Reads a range and verifies every 4 KiB block it touches against the segment's CRC table. A block that fails is
+    /// read once more before it is declared corrupt (a write to it may have landed its data but not yet its CRC).
+    /// </summary>
+    private WireStatus ReadVerified(DriveSegment seg, uint[] crcs, long offsetBytes, int length, byte* destination)
+    {
+        long fileOffset = Superblock.SegmentDataOffset(seg.Index) + offsetBytes;
+        if (BlockAligned(offsetBytes, length) && (!Direct || ((long)destination & (SectorBytes - 1)) == 0))
+        {
+            int firstBlock = (int)(offsetBytes / BlockChecksums.BlockBytes);
+            for (int attempt = 0; ; attempt++)
+            {
+                if (Libc.PRead(_fd, destination, (nuint)length, fileOffset) != length)
+                {
+                    return CountError();
+                }
+                if (FirstBadBlock(seg, crcs, firstBlock, length / BlockChecksums.BlockBytes, destination) < 0)
+                {
+                    return WireStatus.Ok;
+                }
+                if (attempt > 0)
+                {
+                    return CountCorrupt();
+                }
+            }
+        }
+        (long start, int span) = SectorSpan(fileOffset, length);
+        int coverFirst = (int)((start - Superblock.SegmentDataOffset(seg.Index)) / BlockChecksums.BlockBytes);
+        lock (_bounceGate)
+        {
+            byte* bounce = _scratch.Pointer(1);
+            for (int attempt = 0; ; attempt++)
+            {
+                if (Libc.PRead(_fd, bounce, (nuint)span, start) != span)
+                {
+                    return CountError();
+                }
+                if (FirstBadBlock(seg, crcs, coverFirst, span / BlockChecksums.BlockBytes, bounce) < 0)
+                {
+                    break;
+                }
+                if (attempt > 0)
+                {
+                    return CountCorrupt();
+                }
+            }
+            Buffer.MemoryCopy(bounce + (fileOffset - start), destination, length, length);
+            return WireStatus.Ok;
+        }
+    }
+
+    private static int FirstBadBlock(DriveSegment seg, uint[] crcs, int firstBlock, int blocks, byte* data)
+    {
+        for (int i = 0; i < blocks; i++)
+        {
+            var block = new ReadOnlySpan<byte>(data + ((long)i * BlockChecksums.BlockBytes), BlockChecksums.BlockBytes);
+            if (!BlockChecksums.Verify(Volatile.Read(ref crcs[firstBlock + i]), seg.Index, firstBlock + i, block))
+            {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    /// <summary>
+    /// Writes a range and, on a drive with checksums, the CRCs of the blocks it covers: data first, then the table
+    /// (memory, then the page cache). A write that covers part of a block reads the block, checks it (new CRCs over
+    /// corrupt old bytes would hide the corruption) and writes it whole.
+    /// </summary>
+    private WireStatus WriteBlocks(DriveSegment seg, long offsetBytes, int length, byte* source)
+    {
+        long fileOffset = Superblock.SegmentDataOffset(seg.Index) + offsetBytes;
+        if (seg.Crcs is not { } crcs)
+        {
+            return WriteData(fileOffset, length, source);
+        }
+        const int StackBlocks = 256;
+        if (BlockAligned(offsetBytes, length))
+        {
+            int blocks = length / BlockChecksums.BlockBytes;
+            int firstBlock = (int)(offsetBytes / BlockChecksums.BlockBytes);
+            Span<uint> fresh = blocks <= StackBlocks ? stackalloc uint[StackBlocks] : new uint[blocks];
+            ComputeBlocks(seg, firstBlock, blocks, source, fresh);
+            WireStatus status = WriteData(fileOffset, length, source);
+            return status == WireStatus.Ok ? StoreChecksums(seg, crcs, firstBlock, fresh[..blocks]) : status;
+        }
+        (long start, int span) = SectorSpan(fileOffset, length);
+        int coverFirst = (int)((start - Superblock.SegmentDataOffset(seg.Index)) / BlockChecksums.BlockBytes);
+        int coverBlocks = span / BlockChecksums.BlockBytes;
+        Span<uint> covered = coverBlocks <= StackBlocks ? stackalloc uint[StackBlocks] : new uint[coverBlocks];
+        lock (_bounceGate)
+        {
+            byte* bounce = _scratch.Pointer(1);
+            if (Libc.PRead(_fd, bounce, (nuint)span, start) != span)
+            {
+                return CountError();
+            }
+            // Only the first and last covering blocks keep old bytes.
+            int lastOffset = span - BlockChecksums.BlockBytes;
+            if (FirstBadBlock(seg, crcs, coverFirst, 1, bounce) >= 0
+                || FirstBadBlock(seg, crcs, coverFirst + (coverBlocks - 1), 1, bounce + lastOffset) >= 0)
+            {
+                return CountCorrupt();
+            }
+            Buffer.MemoryCopy(source, bounce + (fileOffset - start), length, length);
+            ComputeBlocks(seg, coverFirst, coverBlocks, bounce, covered);
+            if (Libc.PWrite(_fd, bounce, (nuint)span, start) != span)
+            {
+                return CountError();
+            }
+            return StoreChecksums(seg, crcs, coverFirst, covered[..coverBlocks]);
+        }
+    }
+
+    private static void ComputeBlocks(DriveSegment seg, int firstBlock, int blocks, byte* data, Span<uint> crcs)
+    {
+        for (int i = 0; i < blocks; i++)
+        {
+            crcs[i] = BlockChecksums.Compute(seg.Index, firstBlock + i, new ReadOnlySpan<byte>(data + ((long)i * BlockChecksums.BlockBytes), BlockChecksums.BlockBytes));
+        }
+    }
+
+    /// <summary>Installs new CRCs in the in-memory table and writes that slice of the table (durable with the next flush, like the data).</summary>
+    private WireStatus StoreChecksums(DriveSegment seg, uint[] crcs, int firstBlock, ReadOnlySpan<uint> fresh)
+    {
+        for (int i = 0; i < fresh.Length; i++)
+        {
+            Volatile.Write(ref crcs[firstBlock + i], fresh[i]);
+        }
+        int bytes = fresh.Length * sizeof(uint);
+        fixed (uint* slice = &crcs[firstBlock])
+        {
+            long tableOffset = Superblock.SegmentChecksumOffset(seg.Index) + ((long)firstBlock * sizeof(uint));
+            return Libc.PWrite(_crcFd, slice, (nuint)bytes, tableOffset) == bytes ? WireStatus.Ok : CountError();
+        }
+    }
+
+    private static bool BlockAligned(long offsetBytes, int length) => ((offsetBytes | (long)length) & (BlockChecksums.BlockBytes - 1)) == 0;
+
+    private WireStatus CountCorrupt()
+    {
+        Interlocked.Increment(ref Counters.ChecksumFailures);
+        return WireStatus.Corrupt;
     }
 
     private WireStatus CountError()
@@ -519,6 +725,10 @@ public sealed unsafe class DriveStore : IDisposable
         if (!_disposed)
         {
             _disposed = true;
+            if (_crcFd != _fd)
+            {
+                Libc.Close(_crcFd);
+            }
             Libc.Close(_fd);
             _scratch.Dispose();
         }

@@ -176,6 +176,8 @@ public sealed class TargetServer : IDisposable
                 regionBytes = d.Superblock.RegionBytes,
                 direct = d.Direct,
                 ioErrors = d.IoErrors,
+                checksums = d.Checksums,
+                checksumFailures = Interlocked.Read(ref d.Counters.ChecksumFailures),
             }),
             counters = new
             {

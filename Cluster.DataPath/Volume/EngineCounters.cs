@@ -17,6 +17,18 @@ public sealed class EngineCounters
     /// <summary>Regions an earlier session left marked, made identical on every leg before their intent was cleared.</summary>
     public long ReconciledRegions;
 
+    /// <summary>Reads a leg answered <c>Corrupt</c> (a block failed its checksum there).</summary>
+    public long CorruptReplies;
+
+    /// <summary>Client reads a leg answered <c>Corrupt</c> that another in-sync leg served.</summary>
+    public long CorruptReadsServed;
+
+    /// <summary>4 KiB blocks rewritten on a leg from a good copy (or, torn by a dead session on every leg, rewritten whole).</summary>
+    public long BlocksRepaired;
+
+    /// <summary>4 KiB blocks that failed their checksum on every in-sync leg outside a torn region: data lost, reads fail. Each counted once (up to 4096 remembered).</summary>
+    public long UnrepairableBlocks;
+
     /// <summary>Latency of reads and of writes (writes, trims and zeroes) from submit to completion.</summary>
     public readonly LatencyHistogram ReadLatency = new();
     public readonly LatencyHistogram WriteLatency = new();

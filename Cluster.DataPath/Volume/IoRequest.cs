@@ -80,6 +80,9 @@ internal sealed class SubIo(IoRequest parent) : Transport.IWireCompletion
     public ulong Epoch;
     public int Attempts;
     public int TriedLegs;
+
+    /// <summary>Legs that answered this read <c>Corrupt</c>: repaired once another leg served it.</summary>
+    public int CorruptLegs;
     public WireStatus Failure;
 
     public void OnWireComplete(int tag, WireStatus status, in WireHeader reply) => Engine!.OnSubComplete(this, status);

@@ -141,6 +141,13 @@ public sealed partial class VolumeEngine
                 _log($"volume {Name}: group {sub.Group} leg {sub.Leg}: permission refused by the target (segment taken by another writer or volume)");
                 Fail(sub, EPERM);
                 return;
+            case WireStatus.Corrupt when !write:
+                // The leg is healthy, one of its blocks is not: read elsewhere, repair it after (never fail the leg).
+                Interlocked.Increment(ref _counters.CorruptReplies);
+                sub.TriedLegs |= 1 << sub.Leg;
+                sub.CorruptLegs |= 1 << sub.Leg;
+                ReadFromAnotherLeg(sub, v);
+                return;
             case WireStatus.Invalid:
             case WireStatus.Unsupported:
                 _log($"volume {Name}: group {sub.Group} leg {sub.Leg}: target rejected the request as {failure}");
@@ -194,6 +201,11 @@ public sealed partial class VolumeEngine
         int next = PickReadLeg(v.Layout, sub.Group, sub.TriedLegs);
         if (next < 0)
         {
+            if (sub.CorruptLegs != 0)
+            {
+                // No leg holds good data for the range: the repair either finds a torn write to rewrite or counts the loss.
+                QueueRepair(sub);
+            }
             Fail(sub, EIO);
             return;
         }

@@ -62,6 +62,11 @@ public sealed unsafe partial class VolumeEngine
                     nextClean = now + _options.CleanIntervalMs;
                     ClearIdleIntent();
                 }
+                RunRepairs();
+                if (_scrubRequested)
+                {
+                    Scrub();
+                }
             }
             catch (Exception e)
             {
@@ -389,42 +394,45 @@ public sealed unsafe partial class VolumeEngine
 
     private WireStatus CopyPiece(View v, int group, int source, int destination, long segmentOffset, int length, byte* buffer, bool markIntent)
     {
-        VolumeLayout layout = v.Layout;
-        LegSegment from = layout.Groups[group].Legs[source];
-        LegSegment to = layout.Groups[group].Legs[destination];
-        var read = new WireHeader
+        WireStatus status = LegIo(v, group, source, WireOp.Read, WireFlags.None, segmentOffset, length, buffer);
+        if (status == WireStatus.Corrupt)
         {
-            Op = WireOp.Read,
-            VolumeId = layout.VolumeId,
-            Epoch = layout.Epoch,
-            WriterId = layout.WriterId,
-            DriveIndex = from.Drive,
-            SegmentIndex = from.Segment,
-            OffsetBytes = (ulong)segmentOffset,
-            LengthBytes = (uint)length,
-        };
-        WireStatus status = v.Links[group][source].Call(read, null, 0, buffer, length, out _);
+            // The caller holds the region: repair the source's bad blocks from another in-sync leg (or rewrite a torn
+            // write a dead session left on every leg), then copy what the source holds now.
+            RepairBlocks(v, group, segmentOffset, length, regionsLocked: true);
+            status = LegIo(v, group, source, WireOp.Read, WireFlags.None, segmentOffset, length, buffer);
+        }
         if (status != WireStatus.Ok)
         {
             return status;
         }
-        var write = new WireHeader
+        // A copy of a region a bitmap names marks intent on its destination like any write: on mirror:3 the only
+        // record that the region changed may otherwise leave with the leg it was copied from (found by the
+        // simulation, seed 827).
+        return LegIo(v, group, destination, WireOp.Write, markIntent ? WireFlags.None : WireFlags.NoIntent, segmentOffset, length, buffer);
+    }
+
+    /// <summary>One synchronous read (into <paramref name="buffer"/>) or write (from it) of a range of one leg's segment, at the view's epoch.</summary>
+    private static WireStatus LegIo(View v, int group, int leg, WireOp op, WireFlags flags, long segmentOffset, int length, byte* buffer)
+    {
+        VolumeLayout layout = v.Layout;
+        LegSegment segment = layout.Groups[group].Legs[leg];
+        var header = new WireHeader
         {
-            Op = WireOp.Write,
-            // A copy of a region a bitmap names marks intent on its destination like any write: on mirror:3 the only
-            // record that the region changed may otherwise leave with the leg it was copied from (found by the
-            // simulation, seed 827).
-            Flags = markIntent ? WireFlags.None : WireFlags.NoIntent,
+            Op = op,
+            Flags = flags,
             VolumeId = layout.VolumeId,
             Epoch = layout.Epoch,
             WriterId = layout.WriterId,
-            DriveIndex = to.Drive,
-            SegmentIndex = to.Segment,
-            LegIndex = (uint)destination,
+            DriveIndex = segment.Drive,
+            SegmentIndex = segment.Segment,
+            LegIndex = (uint)leg,
             OffsetBytes = (ulong)segmentOffset,
             LengthBytes = (uint)length,
         };
-        return v.Links[group][destination].Call(write, buffer, length, null, 0, out _);
+        return op == WireOp.Write
+            ? v.Links[group][leg].Call(header, buffer, length, null, 0, out _)
+            : v.Links[group][leg].Call(header, null, 0, buffer, length, out _);
     }
 
     /// <summary>

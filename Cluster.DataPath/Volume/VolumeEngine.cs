@@ -260,6 +260,7 @@ public sealed unsafe partial class VolumeEngine : ILegFencer, IDisposable
         sub.FlushTarget = null;
         sub.Attempts = 0;
         sub.TriedLegs = 0;
+        sub.CorruptLegs = 0;
         Interlocked.Increment(ref io.Pending);
         return sub;
     }
@@ -346,6 +347,10 @@ public sealed unsafe partial class VolumeEngine : ILegFencer, IDisposable
     {
         if (status == WireStatus.Ok)
         {
+            if (sub.CorruptLegs != 0)
+            {
+                CorruptReadServed(sub);
+            }
             Finish(sub);
             return;
         }

@@ -31,4 +31,11 @@ public enum WireStatus : ushort
 
     /// <summary>Unknown operation or unsupported protocol version.</summary>
     Unsupported = 9,
+
+    /// <summary>
+    /// A block of the range fails its stored checksum (bit rot, a torn or misdirected write): no data is sent. The
+    /// client reads the range from another leg and repairs this one. A client that predates checksums treats it as
+    /// a failed leg, which is also safe.
+    /// </summary>
+    Corrupt = 10,
 }

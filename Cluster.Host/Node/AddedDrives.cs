@@ -22,7 +22,7 @@ internal static class AddedDrives
         {
             throw new InvalidOperationException($"{path} does not exist (give a size to create a file drive)");
         }
-        DriveStore store = DriveStore.Open(path, new DriveOpenOptions { ClusterId = key.ClusterId, CreateBytes = createBytes, SegmentBytes = options.SegmentBytes }, log);
+        DriveStore store = DriveStore.Open(path, new DriveOpenOptions { ClusterId = key.ClusterId, CreateBytes = createBytes, SegmentBytes = options.SegmentBytes, Checksums = options.Checksums }, log);
         lock (s_gate)
         {
             File.AppendAllLines(Path.Combine(options.DataDir, FileName), [path]);

@@ -197,6 +197,7 @@ internal static class NodeCommand
                     ClusterId = key.ClusterId,
                     CreateBytes = createBytes,
                     SegmentBytes = options.SegmentBytes,
+                    Checksums = options.Checksums,
                 }, log));
             }
             catch (Exception e) when (e is DriveException or ArgumentOutOfRangeException or IOException)

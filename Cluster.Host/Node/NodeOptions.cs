@@ -16,7 +16,7 @@ internal sealed record NodeOptions
         "shoal node start --name NAME --data-dir DIR --cluster-key-file FILE --akka HOST:PORT [--seed HOST:PORT ...]\n" +
         "                 [--roles target,client,management] [--journal sqlite|postgresql] [--journal-connection STRING]\n" +
         "                 [--drive PATH[=SIZE] ...] [--data-listen HOST:PORT] [--rack NAME] [--zone NAME] [--drive-class CLASS]\n" +
-        "                 [--segment-size SIZE] [--nbd-listen HOST:PORT] [--volume NAME=KIND:...:SIZE ...] [--spread drive|node|rack|zone]\n" +
+        "                 [--segment-size SIZE] [--no-checksums] [--nbd-listen HOST:PORT] [--volume NAME=KIND:...:SIZE ...] [--spread drive|node|rack|zone]\n" +
         "                 [--attach NAME ...] [--force-attach] [--out-after SECONDS] [--resync-rate SIZE] [--sbr-stable-after SECONDS]\n" +
         "                 [--http-listen HOST:PORT] [--admin-token-file FILE] [--read-token-file FILE] [--stats-file FILE]";
 
@@ -33,6 +33,9 @@ internal sealed record NodeOptions
     public required FailureDomain Domain { get; init; }
     public required string DriveClass { get; init; }
     public required long SegmentBytes { get; init; }
+
+    /// <summary>Format new drives with a CRC32C per 4 KiB block (the default); <c>--no-checksums</c> formats format 1 drives.</summary>
+    public bool Checksums { get; init; } = true;
     public IPEndPoint? NbdListen { get; init; }
     public required IReadOnlyList<(VolumeName Name, VolumeSpec Spec)> Volumes { get; init; }
     public required IReadOnlyList<VolumeName> Attach { get; init; }
@@ -64,7 +67,7 @@ internal sealed record NodeOptions
                 "rack", "zone", "drive-class", "segment-size", "nbd-listen", "volume", "spread", "attach", "out-after", "resync-rate",
                 "sbr-stable-after", "stats-file", "http-listen", "admin-token-file", "read-token-file",
             },
-            new HashSet<string> { "force-attach" });
+            new HashSet<string> { "force-attach", "no-checksums" });
         string name = args.Required("name");
         // The name is the node's Akka role label and its data-path target name: a function role's name would make
         // every member with that role look like this node.
@@ -111,6 +114,7 @@ internal sealed record NodeOptions
             Domain = new FailureDomain(name, args.Optional("rack") ?? "rack-" + name, args.Optional("zone") ?? "zone-1"),
             DriveClass = driveClass,
             SegmentBytes = args.Size("segment-size", 64L << 20),
+            Checksums = !args.Flag("no-checksums"),
             NbdListen = args.Optional("nbd-listen") is { } nl ? TargetCommand.Endpoint(nl) : null,
             Volumes = [.. args.All("volume").Select(v => VolumeSpecText.Parse(v, driveClass, spread))],
             Attach = [.. args.All("attach").Select(a => VolumeNameRules.Problem(a) is { } problem ? throw new CliException(problem) : new VolumeName(a))],

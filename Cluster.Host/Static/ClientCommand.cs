@@ -72,6 +72,9 @@ internal static class ClientCommand
             resyncBytes = c.ResyncBytes,
             resyncRegions = c.ResyncRegions,
             intentClears = c.IntentClears,
+            corruptReadsServed = c.CorruptReadsServed,
+            blocksRepaired = c.BlocksRepaired,
+            unrepairableBlocks = c.UnrepairableBlocks,
             epoch = engine.Layout.Epoch,
             legs = engine.Layout.Groups.Select(g => g.Legs.Select(l => l.State.ToString()).ToArray()).ToArray(),
         });

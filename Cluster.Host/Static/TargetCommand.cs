@@ -12,14 +12,14 @@ internal static class TargetCommand
 {
     public const string Usage =
         "shoal target --name NAME --listen HOST:PORT --drive PATH [--drive PATH ...] --cluster-key-file FILE\n" +
-        "             [--create-size SIZE] [--segment-size SIZE] [--region-size SIZE] [--force-format]\n" +
+        "             [--create-size SIZE] [--segment-size SIZE] [--region-size SIZE] [--force-format] [--no-checksums]\n" +
         "             [--poll-spin-us N] [--stats-file FILE]";
 
     public static int Run(IReadOnlyList<string> argv)
     {
         CliArgs args = CliArgs.Parse(argv,
             new HashSet<string> { "name", "listen", "drive", "cluster-key-file", "create-size", "segment-size", "region-size", "poll-spin-us", "stats-file" },
-            new HashSet<string> { "force-format" });
+            new HashSet<string> { "force-format", "no-checksums" });
         string name = args.Required("name");
         IPEndPoint listen = Endpoint(args.Required("listen"));
         IReadOnlyList<string> drivePaths = args.All("drive");
@@ -35,6 +35,8 @@ internal static class TargetCommand
             SegmentBytes = args.Size("segment-size", DriveOpenOptions.DefaultSegmentBytes),
             RegionBytes = (int)Math.Min(int.MaxValue, args.Size("region-size", DriveOpenOptions.DefaultRegionBytes)),
             ForceFormat = args.Flag("force-format"),
+            // Formats new drives without block checksums (format 1; for comparison runs). An existing drive keeps its format.
+            Checksums = !args.Flag("no-checksums"),
         };
         var options = new TargetOptions { PollSpinMicros = args.Int("poll-spin-us", new TargetOptions().PollSpinMicros, 0, 10_000) };
         Action<string> log = Log.For($"target {name}");
@@ -65,6 +67,7 @@ internal static class TargetCommand
             rejected = server.Counters.Rejected,
             badFrames = server.Counters.BadFrames,
             handshakeFailures = server.Counters.HandshakeFailures,
+            checksumFailures = drives.Sum(d => Interlocked.Read(ref d.Counters.ChecksumFailures)),
         });
         Log.Announce($"shoal target ready name={name} listen={server.LocalEndPoint} drives={drives.Count} segments={drives.Sum(d => d.Superblock.SegmentCount)}");
         lifetime.WaitForStop();

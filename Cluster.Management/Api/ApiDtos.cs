@@ -67,7 +67,8 @@ public sealed record DriveDto(
     string Zone,
     int ErrorCount,
     string? LastError,
-    bool Draining);
+    bool Draining,
+    bool Checksums = false);
 
 public sealed record NodeDto(string Name, string Address, string Status, bool Reachable, ImmutableArray<string> Roles, int Drives, long CapacityBytes, long FreeBytes, bool Draining, int AllocatedSegments);
 
@@ -98,7 +99,31 @@ public sealed record VolumeStatsDto(
     long Errors,
     long ResyncBytes,
     double ReadLatencyMeanMicros,
-    double WriteLatencyMeanMicros);
+    double WriteLatencyMeanMicros,
+    long CorruptReadsServed = 0,
+    long BlocksRepaired = 0,
+    long UnrepairableBlocks = 0);
+
+/// <summary>
+/// An attached volume's checksum findings: totals since attach (reads served from another leg after a block failed its
+/// checksum, blocks repaired, blocks no leg holds intact) and its last or current scrub (4 KiB blocks, every leg's).
+/// </summary>
+public sealed record ScrubDto(
+    string Volume,
+    string Node,
+    bool Started,
+    string State,
+    int Runs,
+    long ScannedBlocks,
+    long TotalBlocks,
+    long BadBlocks,
+    long RepairedBlocks,
+    long UnrepairableBlocks,
+    DateTimeOffset? StartedAt,
+    DateTimeOffset? FinishedAt,
+    long CorruptReadsServed,
+    long BlocksRepairedTotal,
+    long UnrepairableBlocksTotal);
 
 public sealed record StatsDto(DateTimeOffset At, ImmutableArray<VolumeStatsDto> Volumes);
 

@@ -80,6 +80,16 @@ public static class ApiMapping
         DriveInventory? inv = v.Inventory;
         return new DriveDto(v.Drive.ToString(), inv?.Node.Value ?? "", inv?.Path ?? "", Name(v.Status), v.StatusSince, inv?.CapacityBytes ?? 0,
             inv?.SegmentBytes ?? 0, inv?.SegmentCount ?? 0, v.FreeSegments, v.Allocated.Length, v.Releasing.Length, inv?.DriveClass ?? "",
-            inv?.Domain.Rack ?? "", inv?.Domain.Zone ?? "", v.ErrorCount, v.LastError, v.Draining);
+            inv?.Domain.Rack ?? "", inv?.Domain.Zone ?? "", v.ErrorCount, v.LastError, v.Draining, inv?.Checksums ?? false);
+    }
+
+    public static ScrubDto Scrub(LocalScrub s)
+    {
+        VolumeIntegrity i = s.Integrity;
+        return new ScrubDto(s.Volume.Value, s.Node.Value, s.Started, i.ScrubState, i.ScrubRuns, i.ScrubScannedBlocks, i.ScrubTotalBlocks,
+            i.ScrubBadBlocks, i.ScrubRepairedBlocks, i.ScrubUnrepairableBlocks,
+            i.ScrubStartedUnixMs > 0 ? DateTimeOffset.FromUnixTimeMilliseconds(i.ScrubStartedUnixMs) : null,
+            i.ScrubFinishedUnixMs > 0 ? DateTimeOffset.FromUnixTimeMilliseconds(i.ScrubFinishedUnixMs) : null,
+            i.CorruptReadsServed, i.BlocksRepaired, i.UnrepairableBlocks);
     }
 }

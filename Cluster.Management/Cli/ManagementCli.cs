@@ -20,6 +20,7 @@ public static class ManagementCli
         "  shoal volume list | show NAME [--wait] | create NAME --layout concat|stripe|mirror|stripe-mirror --size SIZE\n" +
         "               [--legs N] [--stripe-width N] [--stripe-unit SIZE] [--spread drive|node|rack|zone] [--drive-class C]\n" +
         "             | grow NAME --size SIZE | delete NAME | attach NAME [--node N] [--force] | detach NAME [--node N] [--force]\n" +
+        "             | scrub NAME [--wait]\n" +
         "  common options: --api URL (or $SHOAL_API; default http://127.0.0.1:8080/api/v1), --token-file FILE\n" +
         "                  (or $SHOAL_TOKEN, $SHOAL_TOKEN_FILE; default ./.shoal/admin.token), --json, --timeout SECONDS";
 
@@ -63,7 +64,7 @@ public static class ManagementCli
             "node drain" or "drive evacuate" => (s_common, Flags("wait"), 1),
             "drive add" => ([.. s_common, "size"], Flags(), 2),
             "drive remove" => (s_common, Flags("force"), 1),
-            "volume show" => (s_common, Flags("wait"), 1),
+            "volume show" or "volume scrub" => (s_common, Flags("wait"), 1),
             "volume create" => ([.. s_common, "layout", "size", "legs", "stripe-width", "stripe-unit", "spread", "drive-class"], Flags("wait"), 1),
             "volume grow" => ([.. s_common, "size"], Flags(), 1),
             "volume attach" or "volume detach" => ([.. s_common, "node"], Flags("force"), 1),
@@ -210,8 +211,21 @@ public static class ManagementCli
                     {
                         v = await WaitHealthy(api, name, output, json, TimeSpan.FromSeconds(timeoutSeconds));
                     }
-                    Print(output, json, v, () => VolumeText(v));
+                    ScrubDto? integrity = v.Attachments.Length > 0 && !json ? await TryIntegrity(api, name) : null;
+                    Print(output, json, v, () => VolumeText(v) + (integrity is { } i ? IntegrityText(i) : ""));
                     return 0;
+                }
+            case "volume scrub":
+                {
+                    ScrubDto s = await api.Post<ScrubDto>($"/volumes/{name}/scrub", null);
+                    if (!args.Flag("wait"))
+                    {
+                        Print(output, json, s, () => $"volume {s.Volume}: scrub {(s.Started ? "started" : "already " + s.State)} on {s.Node}\n");
+                        return 0;
+                    }
+                    s = await WaitScrub(api, name, output, json, TimeSpan.FromSeconds(timeoutSeconds));
+                    Print(output, json, s, () => ScrubSummary(s) + "\n");
+                    return s.State == "done" && s.UnrepairableBlocks == 0 ? 0 : 1;
                 }
             case "volume create":
                 {
@@ -310,6 +324,53 @@ public static class ManagementCli
         }
     }
 
+    /// <summary>Polls the volume's scrub until it is done or stopped, drawing its progress.</summary>
+    private static async Task<ScrubDto> WaitScrub(ApiClient api, string name, TextWriter output, bool json, TimeSpan timeout)
+    {
+        const int width = 30;
+        var waited = Stopwatch.StartNew();
+        while (true)
+        {
+            ScrubDto s = await api.Get<ScrubDto>($"/volumes/{name}/scrub");
+            bool finished = s.State is "done" or "stopped";
+            if (!json)
+            {
+                double done = s.TotalBlocks == 0 ? (finished ? 1 : 0) : Math.Clamp((double)s.ScannedBlocks / s.TotalBlocks, 0, 1);
+                int filled = (int)(done * width);
+                string line = $"{s.Volume} scrub [{new string('#', filled)}{new string('.', width - filled)}] {done * 100,5:0.0}% bad {s.BadBlocks} repaired {s.RepairedBlocks}";
+                output.Write(Console.IsOutputRedirected ? line + "\n" : "\r" + line.PadRight(78) + (finished ? "\n" : ""));
+            }
+            if (finished)
+            {
+                return s;
+            }
+            if (waited.Elapsed > timeout)
+            {
+                throw new ApiCallException($"the scrub of volume {s.Volume} is still {s.State} after {timeout.TotalSeconds:0} s");
+            }
+            await Task.Delay(TimeSpan.FromMilliseconds(500));
+        }
+    }
+
+    private static async Task<ScrubDto?> TryIntegrity(ApiClient api, string name)
+    {
+        try
+        {
+            return await api.Get<ScrubDto>($"/volumes/{name}/scrub");
+        }
+        catch (ApiCallException)
+        {
+            return null; // an attachment on a node that does not answer: the layout is still worth showing
+        }
+    }
+
+    public static string ScrubSummary(ScrubDto s) =>
+        $"volume {s.Volume}: scrub {s.State} on {s.Node}: scanned {s.ScannedBlocks} blocks, bad {s.BadBlocks}, repaired {s.RepairedBlocks}, unrepairable {s.UnrepairableBlocks}";
+
+    private static string IntegrityText(ScrubDto s) =>
+        $"checksums: {s.CorruptReadsServed} read(s) served from another leg, {s.BlocksRepairedTotal} block(s) repaired, {s.UnrepairableBlocksTotal} unrepairable; " +
+        (s.Runs == 0 ? "never scrubbed since attach\n" : $"last scrub {s.State}: scanned {s.ScannedBlocks}, bad {s.BadBlocks}, repaired {s.RepairedBlocks}, unrepairable {s.UnrepairableBlocks}\n");
+
     /// <summary>Polls until <paramref name="remaining"/> reaches zero, drawing the share moved so far.</summary>
     private static async Task WaitEmpty(TextWriter output, bool json, string what, int initial, TimeSpan timeout, Func<Task<int>> remaining)
     {
@@ -401,11 +462,11 @@ public static class ManagementCli
 
     private static string DriveTable(IEnumerable<DriveDto> drives)
     {
-        var t = new Table("DRIVE", "NODE", "STATUS", "CLASS", "CAPACITY", "FREE", "SEGMENTS", "ERRORS", "PATH");
+        var t = new Table("DRIVE", "NODE", "STATUS", "CLASS", "CAPACITY", "FREE", "SEGMENTS", "ERRORS", "CRC", "PATH");
         foreach (DriveDto d in drives)
         {
             t.Row(d.Id, d.Node, d.Draining ? d.Status + ",draining" : d.Status, d.DriveClass, Bytes(d.CapacityBytes), Bytes((long)d.FreeSegments * d.SegmentBytes),
-                $"{d.AllocatedSegments}/{d.SegmentCount}", d.ErrorCount, d.Path);
+                $"{d.AllocatedSegments}/{d.SegmentCount}", d.ErrorCount, d.Checksums ? "on" : "off", d.Path);
         }
         return t.ToString();
     }

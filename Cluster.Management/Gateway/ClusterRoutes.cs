@@ -106,7 +106,8 @@ internal static class ClusterRoutes
             ImmutableArray<LocalVolumes> locals = await cp.LocalVolumes(c.RequestAborted);
             return ApiResult.Ok(new StatsDto(DateTimeOffset.UtcNow, [.. locals.SelectMany(l => l.Volumes.Select(v => new VolumeStatsDto(
                 v.Volume.Value, l.Node.Value, v.Epoch, v.NbdUri, v.Reads, v.Writes, v.ReadBytes, v.WriteBytes, v.Errors, v.ResyncBytes,
-                Mean(v.ReadLatencySumMicros, v.ReadLatencyBuckets), Mean(v.WriteLatencySumMicros, v.WriteLatencyBuckets))))]));
+                Mean(v.ReadLatencySumMicros, v.ReadLatencyBuckets), Mean(v.WriteLatencySumMicros, v.WriteLatencyBuckets),
+                v.Integrity?.CorruptReadsServed ?? 0, v.Integrity?.BlocksRepaired ?? 0, v.Integrity?.UnrepairableBlocks ?? 0)))]));
         }),
     ];
 

@@ -35,6 +35,7 @@ public static class OpenApiDocument
         ["AddDriveRequest"] = typeof(AddDriveRequest),
         ["VolumeStats"] = typeof(VolumeStatsDto),
         ["Stats"] = typeof(StatsDto),
+        ["Scrub"] = typeof(ScrubDto),
         ["Problem"] = typeof(ProblemDto),
     };
 

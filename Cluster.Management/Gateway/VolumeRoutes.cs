@@ -8,7 +8,7 @@ using Shoal.Management.Api;
 
 namespace Shoal.Management.Gateway;
 
-/// <summary>/volumes: create, list, show, grow, delete, attach, detach — each a message to the volume's entity or a node's client agent.</summary>
+/// <summary>/volumes: create, list, show, grow, delete, attach, detach, scrub — each a message to the volume's entity or a node's client agent.</summary>
 internal static class VolumeRoutes
 {
     public static IEnumerable<ApiRoute> All(ControlPlane cp) =>
@@ -95,6 +95,11 @@ internal static class VolumeRoutes
             }
             return ApiResult.Ok(ApiMapping.Volume(await cp.Command(new DetachVolume(name, attachment.Writer), c.RequestAborted)));
         }),
+        new("POST", "/volumes/{name}/scrub", ApiRole.Admin,
+            "Scrub an attached volume: its engine reads every in-sync leg, checks every block's checksum and repairs bad blocks from a good leg (202; 409 when not attached)",
+            null, "Scrub", async c => ApiResult.Accepted(await Scrub(cp, c, start: true))),
+        new("GET", "/volumes/{name}/scrub", ApiRole.Read, "An attached volume's checksum findings and its last or current scrub", null, "Scrub", async c =>
+            ApiResult.Ok(await Scrub(cp, c, start: false))),
     ];
 
     private static (VolumeName? After, int Limit) Page(HttpContext c, int maxLimit)
@@ -110,6 +115,22 @@ internal static class VolumeRoutes
         }
         string after = a[0]!;
         return VolumeNameRules.Problem(after) is { } problem ? throw ApiException.BadRequest("after: " + problem) : (new VolumeName(after), limit);
+    }
+
+    /// <summary>Asks the client agent of the node the volume is attached on; a scrub runs in that node's engine.</summary>
+    private static async Task<ScrubDto> Scrub(ControlPlane cp, HttpContext c, bool start)
+    {
+        VolumeName name = Name(c);
+        VolumeView view = await cp.GetVolume(name, c.RequestAborted);
+        Attachment attachment = view.Attachments.FirstOrDefault()
+            ?? throw ApiException.Conflict($"volume {name} is not attached; attach it first (a scrub runs in the engine of the node it is attached on)");
+        object reply = await cp.Ask<object>(cp.ClientAgent(attachment.Client.Value), new ScrubLocal(name, start), c.RequestAborted);
+        return reply switch
+        {
+            LocalScrub s => ApiMapping.Scrub(s),
+            LocalCommandRefused r => throw ControlPlane.Refused(r.Code, r.Reason),
+            _ => throw ApiException.Unavailable($"unexpected answer {reply.GetType().Name}"),
+        };
     }
 
     public static VolumeName Name(HttpContext c)

@@ -37,6 +37,15 @@ public static class MetricsExporter
                 p.Counter("shoal_volume_resync_bytes_total", "Bytes copied by resync and rebuild", v.ResyncBytes, l);
                 p.Histogram("shoal_volume_read_latency_seconds", "Read latency at the client engine", v.ReadLatencyBuckets, v.ReadLatencySumMicros, l);
                 p.Histogram("shoal_volume_write_latency_seconds", "Write latency at the client engine (every in-sync leg durable)", v.WriteLatencyBuckets, v.WriteLatencySumMicros, l);
+                if (v.Integrity is { } i)
+                {
+                    p.Counter("shoal_volume_corrupt_reads_served_total", "Reads a leg answered with a block failing its checksum, served from another in-sync leg", i.CorruptReadsServed, l);
+                    p.Counter("shoal_volume_blocks_repaired_total", "4 KiB blocks rewritten on a leg from a good copy", i.BlocksRepaired, l);
+                    p.Counter("shoal_volume_unrepairable_blocks_total", "4 KiB blocks failing their checksum on every in-sync leg (lost; reads of them fail)", i.UnrepairableBlocks, l);
+                    p.Gauge("shoal_volume_scrub_scanned_blocks", "4 KiB blocks (per leg) the last or current scrub has read", i.ScrubScannedBlocks, l);
+                    p.Gauge("shoal_volume_scrub_bad_blocks", "Bad blocks the last or current scrub found", i.ScrubBadBlocks, l);
+                    p.Gauge("shoal_volume_scrub_running", "1 while a scrub is queued or running", i.ScrubState is "queued" or "running" ? 1 : 0, l);
+                }
             }
         }
 
@@ -59,6 +68,8 @@ public static class MetricsExporter
                 p.Counter("shoal_drive_read_bytes_total", "Bytes read from the drive", d.ReadBytes, l);
                 p.Counter("shoal_drive_write_bytes_total", "Bytes written to the drive", d.WriteBytes, l);
                 p.Counter("shoal_drive_errors_total", "Requests the drive refused or failed", d.Errors, l);
+                p.Gauge("shoal_drive_checksums", "1 when the drive stores a CRC32C per 4 KiB block (format 2)", d.Checksums ? 1 : 0, l);
+                p.Counter("shoal_drive_checksum_failures_total", "Requests the drive answered Corrupt: a block failed its checksum", d.ChecksumFailures, l);
                 p.Histogram("shoal_drive_read_latency_seconds", "Drive read service time at the target", d.ReadLatencyBuckets, d.ReadLatencySumMicros, l);
                 p.Histogram("shoal_drive_write_latency_seconds", "Drive write service time at the target", d.WriteLatencyBuckets, d.WriteLatencySumMicros, l);
             }

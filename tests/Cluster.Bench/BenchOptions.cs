@@ -16,7 +16,7 @@ internal sealed record BenchOptions
         "  --out-json PATH      default REPO/bench/results/latest.json\n" +
         "  --out-md PATH        default REPO/docs/benchmarks.md\n" +
         "  --poll-spin-us N     passed to every shoal process (default: shoal's own)\n" +
-        "  --port-base N        first TCP port; systems use N..N+39 (default 27000)\n";
+        "  --port-base N        first TCP port; systems use N..N+49 (default 27000)\n";
 
     public int RuntimeSeconds { get; init; } = 10;
 

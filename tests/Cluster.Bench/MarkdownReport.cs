@@ -51,6 +51,7 @@ internal static class MarkdownReport
         sb.Append("For each case every system runs in turn, in the order of the table, so drift hits all alike. ");
         sb.Append("fio, the servers and the shoal client share the same cores over loopback TCP.\n");
         sb.Append("- **Systems:** `shoal` = one target process + one client process exporting a single-leg concat volume; ");
+        sb.Append("`shoal-nocrc` = the same as `shoal` on a drive formatted with `--no-checksums` (no CRC32C per 4 KiB block at rest); ");
         sb.Append("`shoal-mirror2` = two target processes + one client, mirror with 2 legs; `nbdkit` = `nbdkit file`; `qemu-nbd` = `qemu-nbd -f raw` (writeback cache).\n");
         sb.Append("- **Server CPU µs/IO:** user + system time of all the system's server processes (`/proc/PID/stat`) over the measured window, divided by the I/Os fio completed in it. ");
         sb.Append("**gen0:** gen0 collections summed over shoal's processes in the same window (from their `--stats-file` snapshots); — for servers that are not .NET.\n\n");
@@ -93,6 +94,8 @@ internal static class MarkdownReport
         sb.Append(Gen0Bar(results));
         sb.Append('\n');
 
+        sb.Append(ChecksumCost(results, options));
+
         sb.Append("## Notes\n\n");
         sb.Append(NotesStart).Append(notes ?? DefaultNotes).Append(NotesEnd).Append('\n');
 
@@ -116,6 +119,24 @@ internal static class MarkdownReport
         double ratio = a.Iops / b.Iops;
         string verdict = ratio >= bar ? "PASS" : "MISS";
         return Inv($"- **{verdict}** — {label}: {ratio:0.00} ({a.Iops:N0} / {b.Iops:N0} IOPS; bar ≥ {bar:0.0})\n");
+    }
+
+    /// <summary>shoal against shoal-nocrc case by case: what checksums at rest cost, measured (no bar; ratios within one run).</summary>
+    private static string ChecksumCost(IReadOnlyList<CaseResult> results, BenchOptions options)
+    {
+        var sb = new StringBuilder("## Checksums at rest\n\n");
+        sb.Append("`shoal` (block checksums on, the default) against `shoal-nocrc` (a drive formatted without them), same run, case by case.\n\n");
+        sb.Append("| case | shoal IOPS | shoal-nocrc IOPS | IOPS ratio | clat mean µs (shoal / nocrc) | server CPU µs/IO (shoal / nocrc) |\n");
+        sb.Append("| --- | ---: | ---: | ---: | ---: | ---: |\n");
+        foreach (BenchCase c in options.Cases)
+        {
+            CaseResult? on = Find(results, c.Name, SystemNames.Shoal);
+            CaseResult? off = Find(results, c.Name, SystemNames.ShoalNoCrc);
+            sb.Append(on == null || off == null || off.Iops <= 0
+                ? Inv($"| {c.Name} | — | — | — | — | — |\n")
+                : Inv($"| {c.Name} | {on.Iops:N0} | {off.Iops:N0} | {on.Iops / off.Iops:0.00} | {on.ClatMeanUs:0.0} / {off.ClatMeanUs:0.0} | {on.ServerCpuUsPerIo:0.0} / {off.ServerCpuUsPerIo:0.0} |\n"));
+        }
+        return sb.Append('\n').ToString();
     }
 
     private static string Gen0Bar(IReadOnlyList<CaseResult> results)

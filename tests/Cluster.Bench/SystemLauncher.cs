@@ -51,6 +51,7 @@ internal sealed class SystemLauncher
             return system switch
             {
                 SystemNames.Shoal => await StartShoalAsync(system, dir, legs: 1, firstPort, servers, cancel).ConfigureAwait(false),
+                SystemNames.ShoalNoCrc => await StartShoalAsync(system, dir, legs: 1, firstPort, servers, cancel, checksums: false).ConfigureAwait(false),
                 SystemNames.ShoalMirror2 => await StartShoalAsync(system, dir, legs: 2, firstPort, servers, cancel).ConfigureAwait(false),
                 SystemNames.Nbdkit => await StartNbdkitAsync(dir, firstPort, servers, cancel).ConfigureAwait(false),
                 SystemNames.QemuNbd => await StartQemuNbdAsync(dir, firstPort, servers, cancel).ConfigureAwait(false),
@@ -73,7 +74,7 @@ internal sealed class SystemLauncher
         }
     }
 
-    private async Task<BenchSystem> StartShoalAsync(string system, string dir, int legs, int firstPort, List<ServerProcess> servers, CancellationToken cancel)
+    private async Task<BenchSystem> StartShoalAsync(string system, string dir, int legs, int firstPort, List<ServerProcess> servers, CancellationToken cancel, bool checksums = true)
     {
         string dotnet = Tools.DotnetHost();
         var stats = new List<ShoalStatsFile>();
@@ -90,6 +91,10 @@ internal sealed class SystemLauncher
                 "--drive", Path.Combine(dir, $"{name}-drive0.img"), "--create-size", Bytes(DriveBytes),
                 "--cluster-key-file", _keyFile, "--stats-file", statsPath,
             };
+            if (!checksums)
+            {
+                args.Add("--no-checksums");
+            }
             AddPollSpin(args);
             ServerProcess target = ServerProcess.Start($"{system}/{name}", dotnet, args, "shoal target ready");
             servers.Add(target);

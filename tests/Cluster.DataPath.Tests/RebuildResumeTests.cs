@@ -20,7 +20,6 @@ public sealed unsafe class RebuildResumeTests : IDisposable
     private const long SegmentBytes = 16L << 20;
     private const int RegionBytes = 1 << 20;
     private const long CheckpointBytes = 4L << 20;
-    private static readonly TimeSpan s_timeout = TimeSpan.FromSeconds(60);
 
     private readonly TempDir _dir = new();
     private readonly ClusterKey _key = new("rebuild-resume-test-cluster-key!"u8.ToArray());
@@ -171,10 +170,7 @@ public sealed unsafe class RebuildResumeTests : IDisposable
         // A writer died between its legs' writes: region 3 has new data on t0 only, region 5 on t1 only, both marked.
         byte[] torn = new byte[8192];
         new Random(11).NextBytes(torn);
-        for (int t = 0; t < 2; t++)
-        {
-            Assert.Equal(WireStatus.Ok, _targets[t]!.Fence(0, 0, 9, (uint)t, 40, 77, force: false));
-        }
+        FenceBothLegs(40);
         fixed (byte* p = torn)
         {
             Assert.Equal(WireStatus.Ok, _drives[0].Write(0, 9, 40, 77, (3 * RegionBytes) + 4096, 8192, p, fua: true, markIntent: true));
@@ -187,6 +183,45 @@ public sealed unsafe class RebuildResumeTests : IDisposable
         WaitUntil(() => DirtyRegions(0, 0) == 0 && DirtyRegions(1, 0) == 0, "the seeded regions' intent bits cleared");
         Assert.True(ReadSegment(0, 0).AsSpan().SequenceEqual(ReadSegment(1, 0)), "the legs still differ after their intent bits were cleared");
         Assert.Equal(2, Interlocked.Read(ref engine.Counters.ReconciledRegions));
+    }
+
+    [Fact]
+    public void Blocks_a_dead_session_tore_are_rewritten_by_reconcile_and_legs_end_identical_and_readable()
+    {
+        Fill();
+
+        // A writer died between data and checksum: region 3's new block fails its check on both legs, region 5's on t0
+        // only (t1 holds the old data there, intact). Both regions are marked.
+        byte[] torn = new byte[8192];
+        new Random(12).NextBytes(torn);
+        FenceBothLegs(40);
+        fixed (byte* p = torn)
+        {
+            for (int t = 0; t < 2; t++)
+            {
+                Assert.Equal(WireStatus.Ok, _drives[t].Write(0, 9, 40, 77, (3 * RegionBytes) + 4096, 8192, p, fua: true, markIntent: true));
+            }
+            Assert.Equal(WireStatus.Ok, _drives[0].Write(0, 9, 40, 77, (5 * RegionBytes) + 8192, 4096, p, fua: true, markIntent: true));
+        }
+        long data0 = _drives[0].Superblock.SegmentDataOffset(0);
+        long data1 = _drives[1].Superblock.SegmentDataOffset(0);
+        EngineIo.Flip(_drives[0].Path, data0 + (3 * RegionBytes) + 4096 + 5);
+        EngineIo.Flip(_drives[1].Path, data1 + (3 * RegionBytes) + 4096 + 6);
+        EngineIo.Flip(_drives[0].Path, data0 + (5 * RegionBytes) + 8192 + 7);
+
+        using VolumeEngine engine = Engine(Layout(50, new LegSegment("t1", 0, 0, LegState.InSync)), new CheckpointControl(), 0);
+        engine.Start();
+        WaitUntil(() => DirtyRegions(0, 0) == 0 && DirtyRegions(1, 0) == 0, "the seeded regions' intent bits cleared");
+        Assert.True(ReadSegment(0, 0).AsSpan().SequenceEqual(ReadSegment(1, 0)), "the legs still differ after their intent bits were cleared");
+        Assert.Equal(2, Interlocked.Read(ref engine.Counters.BlocksRepaired));
+        Assert.Equal(0, Interlocked.Read(ref engine.Counters.UnrepairableBlocks));
+        for (long offset = 0; offset < SegmentBytes; offset += RegionBytes)
+        {
+            Assert.Equal(0, EngineIo.Read(engine, offset, RegionBytes).Errno);
+        }
+        // The block intact on t1 won; the block torn everywhere reads as zeros on both legs.
+        Assert.True(EngineIo.Read(engine, (5 * RegionBytes) + 8192, 4096).Data.AsSpan().SequenceEqual(_data.AsSpan((5 * RegionBytes) + 8192, 4096)));
+        Assert.All(EngineIo.Read(engine, (3 * RegionBytes) + 4096, 4096).Data, b => Assert.Equal(0, b));
     }
 
     /// <summary>The replacement segment holds exactly what was written through the engines.</summary>
@@ -209,40 +244,23 @@ public sealed unsafe class RebuildResumeTests : IDisposable
         return bytes;
     }
 
+    /// <summary>A writer's session at <paramref name="epoch"/> on segment 0 of both targets, as the engine's attach fences them.</summary>
+    private void FenceBothLegs(ulong epoch)
+    {
+        for (int t = 0; t < 2; t++)
+        {
+            Assert.Equal(WireStatus.Ok, _targets[t]!.Fence(0, 0, 9, (uint)t, epoch, 77, force: false));
+        }
+    }
+
     private long DestinationFlushes() => Interlocked.Read(ref _targets[1]!.Counters.Flushes);
 
     private int DirtyRegions(int target, uint segment) => _targets[target]!.SegmentInfo(0, segment)!.DirtyRegions;
 
-    private void Write(VolumeEngine engine, long offset, int length)
-    {
-        IoRequest io = engine.Rent();
-        try
-        {
-            _data.AsSpan((int)offset, length).CopyTo(new Span<byte>(io.Buffer, length));
-            io.Kind = IoKind.Write;
-            io.OffsetBytes = offset;
-            io.LengthBytes = length;
-            var done = new Completion();
-            io.Owner = done;
-            engine.Submit(io);
-            Assert.True(done.Done.Wait(s_timeout), "a write did not complete");
-            Assert.Equal(0, done.Errno);
-        }
-        finally
-        {
-            engine.Return(io);
-        }
-    }
+    private void Write(VolumeEngine engine, long offset, int length) =>
+        Assert.Equal(0, EngineIo.Write(engine, offset, _data.AsSpan((int)offset, length)));
 
-    private static void WaitUntil(Func<bool> condition, string what)
-    {
-        long deadline = Environment.TickCount64 + (long)s_timeout.TotalMilliseconds;
-        while (!condition())
-        {
-            Assert.True(Environment.TickCount64 < deadline, $"waited {s_timeout.TotalSeconds:0} s for {what}");
-            Thread.Sleep(20);
-        }
-    }
+    private static void WaitUntil(Func<bool> condition, string what) => EngineIo.WaitUntil(condition, what);
 
     public void Dispose()
     {
@@ -255,19 +273,6 @@ public sealed unsafe class RebuildResumeTests : IDisposable
             d.Dispose();
         }
         _dir.Dispose();
-    }
-
-    private sealed class Completion : IIoCompletion
-    {
-        public ManualResetEventSlim Done { get; } = new();
-
-        public int Errno { get; private set; }
-
-        public void OnIoComplete(IoRequest io, int errno)
-        {
-            Errno = errno;
-            Done.Set();
-        }
     }
 
     /// <summary>
