@@ -57,6 +57,18 @@ public sealed class NbdClient : IDisposable
 
     public bool ReadOnly => (TransmissionFlags & NbdProtocol.TxReadOnly) != 0;
 
+    /// <summary>False while the connection is lost and being made again.</summary>
+    public bool Connected
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _socket != null;
+            }
+        }
+    }
+
     /// <summary>Times the connection was lost and made again.</summary>
     public long Reconnects => Interlocked.Read(ref _reconnects);
 
