@@ -4,8 +4,8 @@ namespace Shoal.Host.Attach;
 
 /// <summary>
 /// libfuse3's high-level API (3.x as in Debian 12: 3.14), by P/Invoke; no managed binding exists here. The layouts
-/// below are x86_64 Linux and were checked against /usr/include/fuse3 (fuse.h, fuse_common.h) and bits/struct_stat.h;
-/// the attach tests in the integration tests compares them with the headers compiled by the C compiler.
+/// below are x86_64 Linux, read from /usr/include/fuse3 (fuse.h, fuse_common.h) and bits/struct_stat.h; FuseLayoutTests
+/// (integration tests) compiles the headers with gcc and compares every constant here with what the compiler says.
 /// </summary>
 internal static unsafe partial class FuseNative
 {
