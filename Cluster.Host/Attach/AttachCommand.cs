@@ -66,15 +66,19 @@ internal static class AttachCommand
             throw new AttachException($"volume {volume} is already attached on this host as {existing.Device} (shoal detach {volume} first)");
         }
         using ApiClient api = ManagementCli.Connect(args, s_gatewayTimeout);
+        // A volume its node had attached already (the node's --attach, shoal volume attach) stays attached when this
+        // attach fails or is undone: only an attachment made here is detached again.
+        VolumeDto before = api.Get<VolumeDto>($"/volumes/{Uri.EscapeDataString(volume)}").GetAwaiter().GetResult();
         AttachmentResult attached = api.Post<AttachmentResult>($"/volumes/{Uri.EscapeDataString(volume)}/attach", new AttachRequest(args.Optional("node"))).GetAwaiter().GetResult();
+        bool ours = !before.Attachments.Any(a => a.Node == attached.Node);
         LocalAttachment record;
         try
         {
             record = mode == DeviceMode.Nbd
-                ? BindNbd(runDir, volume, attached, api.BaseUrl, ioTimeout)
-                : BindFuseLoop(runDir, volume, attached, api.BaseUrl, ioTimeout);
+                ? BindNbd(runDir, volume, attached, api.BaseUrl, ioTimeout, ours)
+                : BindFuseLoop(runDir, volume, attached, api.BaseUrl, ioTimeout, ours);
         }
-        catch (AttachException)
+        catch (AttachException) when (ours)
         {
             // Nothing stays behind: the volume is detached again on the node it was attached on.
             TryGatewayDetach(api, volume, attached.Node, error);
@@ -86,7 +90,7 @@ internal static class AttachCommand
         return 0;
     }
 
-    private static LocalAttachment BindFuseLoop(string runDir, string volume, AttachmentResult attached, string apiUrl, TimeSpan ioTimeout)
+    private static LocalAttachment BindFuseLoop(string runDir, string volume, AttachmentResult attached, string apiUrl, TimeSpan ioTimeout, bool ours)
     {
         string dir = LocalAttachments.DirectoryOf(runDir, volume);
         string mount = Path.Combine(dir, "mnt");
@@ -113,7 +117,7 @@ internal static class AttachCommand
             {
                 throw new AttachException($"losetup {file}: {device}");
             }
-            var record = new LocalAttachment(volume, DeviceMode.FuseLoop, device, attached.NbdUri, attached.Node, apiUrl, mount, file, pid, log, DateTimeOffset.UtcNow);
+            var record = new LocalAttachment(volume, DeviceMode.FuseLoop, device, attached.NbdUri, attached.Node, apiUrl, mount, file, pid, log, ours, DateTimeOffset.UtcNow);
             LocalAttachments.Save(runDir, record);
             return record;
         }
@@ -151,7 +155,7 @@ internal static class AttachCommand
         return written ? pid : throw new AttachException($"the attach helper did not start within {s_helperStartTimeout.TotalSeconds:0} s: " + HostTools.Tail(log, 1));
     }
 
-    private static LocalAttachment BindNbd(string runDir, string volume, AttachmentResult attached, string apiUrl, TimeSpan ioTimeout)
+    private static LocalAttachment BindNbd(string runDir, string volume, AttachmentResult attached, string apiUrl, TimeSpan ioTimeout, bool ours)
     {
         // Built for hosts whose kernel has nbd; not run on these machines (no nbd module): see README.
         string? device = Enumerable.Range(0, 256).Select(i => $"/dev/nbd{i}")
@@ -175,7 +179,7 @@ internal static class AttachCommand
             throw new AttachException($"nbd-client {device}: {text}");
         }
         Directory.CreateDirectory(LocalAttachments.DirectoryOf(runDir, volume));
-        var record = new LocalAttachment(volume, DeviceMode.Nbd, device, attached.NbdUri, attached.Node, apiUrl, "", "", 0, "", DateTimeOffset.UtcNow);
+        var record = new LocalAttachment(volume, DeviceMode.Nbd, device, attached.NbdUri, attached.Node, apiUrl, "", "", 0, "", ours, DateTimeOffset.UtcNow);
         LocalAttachments.Save(runDir, record);
         return record;
     }
@@ -216,6 +220,12 @@ internal static class AttachCommand
             }
         }
         LocalAttachments.Remove(runDir, a.Volume);
+        if (!a.DetachVolume)
+        {
+            error.WriteLine($"volume {a.Volume}: {a.Device} released; the volume stays attached on {a.Node}, as it was before shoal attach");
+            output.WriteLine(a.Device);
+            return 0;
+        }
         // The gateway named by --api, else the one that attached it.
         CliArgs gateway = args.Optional("api") != null ? args : CliArgs.Parse([.. options, "--api", a.Api], new HashSet<string>([.. ManagementCli.CommonOptions, "run-dir"]), new HashSet<string>());
         using ApiClient api = ManagementCli.Connect(gateway, s_gatewayTimeout);

@@ -103,7 +103,7 @@ public sealed partial class AttachHelperTests(ITestOutputHelper output) : IDispo
     }
 
     [Fact]
-    public void Bad_attach_and_detach_fail_in_one_line_and_leave_nothing_behind()
+    public void Bad_attach_and_detach_fail_in_one_line_and_leave_nothing_behind_and_a_volume_attached_before_stays_attached()
     {
         RequireTools();
         (int code, string text) = Cli("attach", "novol", "--device", "fuse-loop", "--run-dir", _host.RunDir);
@@ -133,6 +133,17 @@ public sealed partial class AttachHelperTests(ITestOutputHelper output) : IDispo
         (code, text) = Cli("attach", "--list", "--run-dir", _host.RunDir);
         Assert.True(code == 0, text);
         Assert.DoesNotContain("demo", text, StringComparison.Ordinal);
+
+        // demo is attached by its node's --attach: a block device over it comes and goes, the attachment stays.
+        (code, text) = Cli("attach", "demo", "--device", "fuse-loop", "--run-dir", _host.RunDir);
+        Assert.True(code == 0, text);
+        (code, text) = Cli("attach", "--list", "--run-dir", _host.RunDir);
+        Assert.True(code == 0 && text.Contains("running", StringComparison.Ordinal), text);
+        (code, text) = Cli("attach", "demo", "--device", "fuse-loop", "--run-dir", _host.RunDir);
+        Assert.True(code == 1 && text.Contains("already attached", StringComparison.Ordinal), text);
+        (code, text) = Cli("detach", "demo", "--run-dir", _host.RunDir);
+        Assert.True(code == 0, text);
+        AssertNothingLeft();
     }
 
     private void AssertNothingLeft()
