@@ -74,6 +74,11 @@ public sealed class NbdClient : IDisposable
 
     private long _reconnects;
 
+    /// <summary>Flushes the server answered.</summary>
+    public long Flushes => Interlocked.Read(ref _flushes);
+
+    private long _flushes;
+
     /// <summary>Connects once (an unreachable server or an unknown export is an error here, not a wait).</summary>
     public static NbdClient Connect(string uri, TimeSpan ioTimeout, Action<string> log)
     {
@@ -177,7 +182,12 @@ public sealed class NbdClient : IDisposable
         Pending p = Submit(NbdProtocol.CmdFlush, 0, 0, null);
         try
         {
-            return p.Wait();
+            int errno = p.Wait();
+            if (errno == 0)
+            {
+                Interlocked.Increment(ref _flushes);
+            }
+            return errno;
         }
         finally
         {

@@ -42,7 +42,7 @@ internal static class AttachHelperCommand
             {
                 log($"the last flush failed: errno {flushed}");
             }
-            log(string.Create(CultureInfo.InvariantCulture, $"stopped after {client.Reconnects} reconnects"));
+            log(string.Create(CultureInfo.InvariantCulture, $"stopped after {client.Reconnects} reconnects and {client.Flushes} flushes"));
             return rc == 0 && flushed == 0 ? 0 : 1;
         }
         catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or NbdProtocolException or ArgumentException or DllNotFoundException or EntryPointNotFoundException)

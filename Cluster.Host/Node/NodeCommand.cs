@@ -269,7 +269,7 @@ internal static class NodeCommand
     /// <summary>
     /// Attaches again, in the background, the volumes attached at run time before the node stopped (an attach helper
     /// waits for their exports): one that cannot be attached any more must not keep the node from starting. Never
-    /// forced: a volume another node has attached since stays theirs. A volume deleted meanwhile is forgotten.
+    /// forced: a volume another node has attached since stays theirs and is forgotten here, as is one deleted meanwhile.
     /// </summary>
     private static void ReattachRemembered(IActorRef agent, NodeOptions options, Action<string> log)
     {
@@ -285,7 +285,7 @@ internal static class NodeCommand
             {
                 try
                 {
-                    AttachVolume(agent, name, force: false, log, forgetIfMissing: () => RememberedAttachments.Set(options.DataDir, name, false));
+                    AttachVolume(agent, name, force: false, log, forget: () => RememberedAttachments.Set(options.DataDir, name, false));
                 }
                 catch (CliException e)
                 {
@@ -300,7 +300,7 @@ internal static class NodeCommand
     /// directory, so a restarted node comes back as the same writer and needs no force), retrying while the volume
     /// entity is not reachable or the cluster's drives are still registering.
     /// </summary>
-    private static void AttachVolume(IActorRef agent, VolumeName name, bool force, Action<string> log, Action? forgetIfMissing = null)
+    private static void AttachVolume(IActorRef agent, VolumeName name, bool force, Action<string> log, Action? forget = null)
     {
         var waited = Stopwatch.StartNew();
         while (true)
@@ -319,9 +319,9 @@ internal static class NodeCommand
                 case LocalAttachment a:
                     log($"volume {name}: attached at epoch {a.Epoch}, exported at {a.NbdUri}");
                     return;
-                case LocalCommandRefused { Code: VolumeRefusal.NotFound } r when forgetIfMissing != null:
+                case LocalCommandRefused { Code: VolumeRefusal.NotFound or VolumeRefusal.Attached } r when forget != null:
                     log($"volume {name}: {r.Reason}; not attaching it again");
-                    forgetIfMissing();
+                    forget();
                     return;
                 case LocalCommandRefused r when waited.Elapsed < s_startTimeout:
                     log($"volume {name}: cannot attach yet ({r.Code}): {r.Reason}");

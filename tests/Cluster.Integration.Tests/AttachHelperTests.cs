@@ -85,12 +85,24 @@ public sealed partial class AttachHelperTests(ITestOutputHelper output) : IDispo
         output.WriteLine($"{clock.Elapsed.TotalSeconds:0.0} s: fsck clean, {writer.Synced.Count} files match their checksums");
         Must("umount", _host.MountPoint);
 
-        (code, text) = Cli("detach", "fsvol", "--run-dir", _host.RunDir);
-        Assert.True(code == 0, text + "\n" + _host.HelperLog("fsvol"));
+        string helperLogFile = Path.Combine(_host.RunDir, "attach", "fsvol", "helper.log");
+        string helperLog = "";
+        using (var keep = new FileStream(helperLogFile, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete))
+        {
+            (code, text) = Cli("detach", "fsvol", "--run-dir", _host.RunDir);
+            helperLog = new StreamReader(keep).ReadToEnd();
+        }
+        Assert.True(code == 0, text + "\n" + helperLog);
         Assert.Empty(_host.LoopDevices());
         Assert.False(AttachedBlockDevice.IsMounted(_host.HelperMount("fsvol")), "the FUSE mount is still there after detach");
         Assert.False(AttachedBlockDevice.ProcessAlive(helper), "the helper still runs after detach");
         Assert.False(Directory.Exists(Path.Combine(_host.RunDir, "attach", "fsvol")), "the attachment's record is still there after detach");
+        // fsync reached the volume as NBD flushes (the helper counts them in its last line). Not one per file: an fsync
+        // whose journal transaction a periodic commit has already flushed sends none.
+        Match stopped = HelperStopped().Match(helperLog);
+        Assert.True(stopped.Success, "the helper did not log its orderly stop:\n" + helperLog);
+        Assert.True(int.Parse(stopped.Groups[1].Value, CultureInfo.InvariantCulture) > 0, $"no NBD flush reached the volume: {stopped.Value}");
+        output.WriteLine(stopped.Value + $" for {writer.Synced.Count} fsynced files");
         (code, text) = Cli("volume", "show", "fsvol", "--json");
         Assert.True(code == 0, text);
         using (var volume = System.Text.Json.JsonDocument.Parse(text))
@@ -134,11 +146,12 @@ public sealed partial class AttachHelperTests(ITestOutputHelper output) : IDispo
         Assert.True(code == 0, text);
         Assert.DoesNotContain("demo", text, StringComparison.Ordinal);
 
-        // demo is attached by its node's --attach: a block device over it comes and goes, the attachment stays.
-        (code, text) = Cli("attach", "demo", "--device", "fuse-loop", "--run-dir", _host.RunDir);
+        // demo is attached by its node's --attach: a block device over it comes and goes, the attachment stays. The
+        // default --device auto picks fuse-loop on a kernel without nbd.
+        (code, text) = Cli("attach", "demo", "--run-dir", _host.RunDir);
         Assert.True(code == 0, text);
         (code, text) = Cli("attach", "--list", "--run-dir", _host.RunDir);
-        Assert.True(code == 0 && text.Contains("running", StringComparison.Ordinal), text);
+        Assert.True(code == 0 && text.Contains("fuse-loop", StringComparison.Ordinal) && text.Contains("running", StringComparison.Ordinal), text);
         (code, text) = Cli("attach", "demo", "--device", "fuse-loop", "--run-dir", _host.RunDir);
         Assert.True(code == 1 && text.Contains("already attached", StringComparison.Ordinal), text);
         (code, text) = Cli("detach", "demo", "--run-dir", _host.RunDir);
@@ -194,6 +207,9 @@ public sealed partial class AttachHelperTests(ITestOutputHelper output) : IDispo
         using FileStream f = File.OpenRead(path);
         return Convert.ToHexString(SHA256.HashData(f));
     }
+
+    [GeneratedRegex(@"stopped after \d+ reconnects and (\d+) flushes")]
+    private static partial Regex HelperStopped();
 
     [GeneratedRegex(@"/dev/loop\d+")]
     private static partial Regex LoopDevice();
