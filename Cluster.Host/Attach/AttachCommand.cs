@@ -214,7 +214,7 @@ internal static class AttachCommand
         else
         {
             ReleaseLoop(a);
-            if (!StopHelper(a.Mount, a.HelperPid))
+            if (!StopHelper(a.Mount, a.HelperPid, error))
             {
                 throw new AttachException($"the attach helper (pid {a.HelperPid}) did not stop; see {a.HelperLog}");
             }
@@ -229,7 +229,14 @@ internal static class AttachCommand
         // The gateway named by --api, else the one that attached it.
         CliArgs gateway = args.Optional("api") != null ? args : CliArgs.Parse([.. options, "--api", a.Api], new HashSet<string>([.. ManagementCli.CommonOptions, "run-dir"]), new HashSet<string>());
         using ApiClient api = ManagementCli.Connect(gateway, s_gatewayTimeout);
-        api.Post<VolumeDto>($"/volumes/{Uri.EscapeDataString(a.Volume)}/detach", new DetachRequest(a.Node)).GetAwaiter().GetResult();
+        try
+        {
+            api.Post<VolumeDto>($"/volumes/{Uri.EscapeDataString(a.Volume)}/detach", new DetachRequest(a.Node)).GetAwaiter().GetResult();
+        }
+        catch (ApiCallException e)
+        {
+            throw new AttachException($"{a.Device} is released, but volume {a.Volume} is still attached on {a.Node}: {e.Message} (shoal volume detach {a.Volume} --node {a.Node})");
+        }
         error.WriteLine($"volume {a.Volume}: {a.Device} released, detached from {a.Node}");
         output.WriteLine(a.Device);
         return 0;
@@ -256,14 +263,25 @@ internal static class AttachCommand
     }
 
     /// <summary>Unmounts the helper's FUSE mount (it then ends by itself); a helper that does not is stopped by signal.</summary>
-    private static bool StopHelper(string mount, int pid)
+    private static bool StopHelper(string mount, int pid, TextWriter? error = null)
     {
         if (HostTools.IsMountPoint(mount))
         {
-            HostTools.WaitFor(() => HostTools.Run("fusermount3", "-u", mount).ExitCode == 0 || !HostTools.IsMountPoint(mount), TimeSpan.FromSeconds(10));
+            string why = "";
+            bool unmounted = HostTools.WaitFor(() =>
+            {
+                (int code, string text) = HostTools.Run("fusermount3", "-u", mount);
+                why = text;
+                return code == 0 || !HostTools.IsMountPoint(mount);
+            }, TimeSpan.FromSeconds(10));
+            if (!unmounted)
+            {
+                error?.WriteLine($"fusermount3 -u {mount} failed for 10 s: {why}");
+            }
         }
         if (pid > 0 && !HostTools.WaitFor(() => !HostTools.IsHelperAlive(pid), s_helperStopTimeout))
         {
+            error?.WriteLine($"the attach helper (pid {pid}) did not end within {s_helperStopTimeout.TotalSeconds:0} s of its unmount: killed");
             HostTools.Signal(pid, "KILL");
             HostTools.WaitFor(() => !HostTools.IsHelperAlive(pid), TimeSpan.FromSeconds(5));
         }

@@ -68,7 +68,7 @@ public sealed partial class AttachHelperTests(ITestOutputHelper output) : IDispo
         Assert.Equal(helper, _host.HelperPid("fsvol"));
         string[] reconnects = [.. _host.HelperLog("fsvol").Split('\n').Where(l => l.Contains("reconnected", StringComparison.Ordinal))];
         output.WriteLine(string.Join("\n", reconnects));
-        Assert.True(reconnects.Length == 2, "the helper must have reconnected once per restart:\n" + _host.HelperLog("fsvol"));
+        Assert.True(reconnects.Length == 2, $"the helper must have reconnected once per restart, not {reconnects.Length} times:\n" + _host.HelperLog("fsvol"));
         Assert.True(AttachedBlockDevice.ProcessAlive(helper), "the helper must outlive the node's restarts");
 
         (code, text) = Cli("detach", "fsvol", "--run-dir", _host.RunDir);
@@ -92,7 +92,7 @@ public sealed partial class AttachHelperTests(ITestOutputHelper output) : IDispo
             (code, text) = Cli("detach", "fsvol", "--run-dir", _host.RunDir);
             helperLog = new StreamReader(keep).ReadToEnd();
         }
-        Assert.True(code == 0, text + "\n" + helperLog);
+        Assert.True(code == 0, $"detach failed (exit {code}): {text}\nhelper log:\n{helperLog}");
         Assert.Empty(_host.LoopDevices());
         Assert.False(AttachedBlockDevice.IsMounted(_host.HelperMount("fsvol")), "the FUSE mount is still there after detach");
         Assert.False(AttachedBlockDevice.ProcessAlive(helper), "the helper still runs after detach");
