@@ -258,7 +258,10 @@ internal static class AttachCommand
         }
         if (!HostTools.WaitFor(() => !Bound(), s_helperStopTimeout))
         {
-            throw new AttachException($"{a.Device} is still bound to {a.File} {s_helperStopTimeout.TotalSeconds:0} s after losetup -d (is it open?)");
+            IReadOnlyList<string> elsewhere = HostTools.MountedElsewhere(a.Device);
+            throw new AttachException($"{a.Device} is still bound to {a.File} {s_helperStopTimeout.TotalSeconds:0} s after losetup -d: " + (elsewhere.Count > 0
+                ? $"it is still mounted in another mount namespace ({string.Join(", ", elsewhere.Take(3))}); unmount it there (nsenter -t PID -m umount ...)"
+                : "something still has it open"));
         }
     }
 

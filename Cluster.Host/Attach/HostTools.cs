@@ -68,6 +68,40 @@ internal static class HostTools
     /// <summary>Where <paramref name="device"/> is mounted, or null.</summary>
     public static string? MountedAt(string device) => Mounts().Where(m => m.Source == device).Select(m => m.MountPoint).FirstOrDefault();
 
+    /// <summary>
+    /// Processes in other mount namespaces that have <paramref name="device"/> mounted (a namespace made while it was
+    /// mounted keeps its own copy of the mount when the root is not a shared mount, e.g. <c>ip netns exec</c>).
+    /// </summary>
+    public static IReadOnlyList<string> MountedElsewhere(string device)
+    {
+        string self;
+        try
+        {
+            self = new FileInfo("/proc/self/ns/mnt").LinkTarget ?? "";
+        }
+        catch (IOException)
+        {
+            return [];
+        }
+        var found = new List<string>();
+        foreach (string dir in Directory.GetDirectories("/proc").Where(d => int.TryParse(Path.GetFileName(d), out _)))
+        {
+            try
+            {
+                if (new FileInfo(Path.Combine(dir, "ns", "mnt")).LinkTarget is { } ns && ns != self &&
+                    File.ReadLines(Path.Combine(dir, "mountinfo")).Any(l => l.Split(" - ") is [_, var tail] && tail.Split(' ') is [_, var source, ..] && source == device))
+                {
+                    found.Add($"pid {Path.GetFileName(dir)} ({File.ReadAllText(Path.Combine(dir, "comm")).Trim()})");
+                }
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // the process ended while we looked
+            }
+        }
+        return found;
+    }
+
     /// <summary>True while process <paramref name="pid"/> exists and is a <c>shoal attach-helper</c> (not a reused pid).</summary>
     public static bool IsHelperAlive(int pid)
     {

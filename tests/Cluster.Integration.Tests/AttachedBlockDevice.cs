@@ -13,6 +13,12 @@ internal sealed class AttachedBlockDevice : IDisposable
     {
         Root = Path.Combine(Path.GetTempPath(), "shoal-attach-" + Guid.NewGuid().ToString("N")[..8]);
         Directory.CreateDirectory(MountPoint);
+        // This machine's / is a private mount, and other tests make mount namespaces (ip netns exec) at any time: one
+        // made while the test's ext4 or FUSE mount exists would keep a copy of it, and with it the loop device, after
+        // the test unmounts. A shared mount here makes those copies slaves of ours (ip netns exec turns its namespace
+        // into a slave), so an unmount here reaches them too.
+        Run("mount", "--bind", Root, Root);
+        Run("mount", "--make-rshared", Root);
     }
 
     public string Root { get; }
@@ -78,6 +84,10 @@ internal sealed class AttachedBlockDevice : IDisposable
             {
                 Run("kill", "-9", pid.ToString(CultureInfo.InvariantCulture));
             }
+        }
+        if (IsMounted(Root))
+        {
+            Run("umount", "-l", Root);
         }
         try
         {
