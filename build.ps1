@@ -32,8 +32,13 @@ function Invoke-Native([string]$File, [string[]]$Arguments) {
 # System packages the tests and benchmarks drive for real. Installed when missing (we run as root).
 function Install-SystemPackages {
     # pg_ctlcluster: the control plane's multi-node tests run their journal on a real PostgreSQL 15.
-    $needed = @{ 'fio' = 'fio'; 'nbdkit' = 'nbdkit'; 'nbdinfo' = 'libnbd-bin'; 'nbdcopy' = 'libnbd-bin'; 'qemu-nbd' = 'qemu-utils'; 'pg_ctlcluster' = 'postgresql'; 'chromium' = 'chromium' }
-    $missing = @($needed.Keys | Where-Object { -not (Get-Command $_ -ErrorAction SilentlyContinue) } | ForEach-Object { $needed[$_] } | Sort-Object -Unique)
+    # fusermount3 (fuse3, which brings libfuse3.so.3), mkfs.ext4 and fsck.ext4 (e2fsprogs), losetup (mount): the attach
+    # helper's test makes a loop device over a FUSE file and an ext4 file system on it; gcc and libfuse3-dev's headers
+    # check the helper's P/Invoke layouts.
+    $needed = @{ 'fio' = 'fio'; 'nbdkit' = 'nbdkit'; 'nbdinfo' = 'libnbd-bin'; 'nbdcopy' = 'libnbd-bin'; 'qemu-nbd' = 'qemu-utils'; 'pg_ctlcluster' = 'postgresql'; 'chromium' = 'chromium'; 'fusermount3' = 'fuse3'; 'mkfs.ext4' = 'e2fsprogs'; 'fsck.ext4' = 'e2fsprogs'; 'losetup' = 'mount'; 'gcc' = 'gcc' }
+    $missing = @($needed.Keys | Where-Object { -not (Get-Command $_ -ErrorAction SilentlyContinue) } | ForEach-Object { $needed[$_] })
+    if (-not (Test-Path '/usr/include/fuse3/fuse.h')) { $missing += 'libfuse3-dev' }
+    $missing = @($missing | Sort-Object -Unique)
     if ($missing.Count -eq 0) { return }
     if ((id -u) -ne '0') { throw "missing system packages ($($missing -join ', ')) and not root: install them with apt-get" }
     Write-Host "installing system packages: $($missing -join ', ')"

@@ -1,3 +1,4 @@
+using Shoal.Host.Attach;
 using Shoal.Host.Cli;
 using Shoal.Management.Cli;
 using Shoal.Host.Node;
@@ -13,6 +14,7 @@ internal static class Program
         "the embedded default (one node, every role):\n  " + EmbeddedCommand.Usage + "\n\n" +
         "cluster node (control plane and data path):\n  " + NodeCommand.Usage + "\n\n" +
         "operator palettes (through a management node's REST gateway):\n  " + ManagementCli.Usage + "\n\n" +
+        "block devices on this host:\n  " + AttachCommand.Usage + "\n\n" +
         "static-layout mode (no control plane; an operator's debugging tool):\n  " +
         TargetCommand.Usage + "\n  " + ClientCommand.Usage + "\n  " + LayoutCommand.Usage + "\n  " + DemoCommand.Usage + "\n\n" +
         "other:\n  shoal version\n  shoal help\n";
@@ -34,6 +36,8 @@ internal static class Program
             return args[0] switch
             {
                 "node" => NodeCommand.Run(rest),
+                "attach" or "detach" => AttachCommand.Run(args[0], rest, Console.Out, Console.Error),
+                "attach-helper" => AttachHelperCommand.Run(rest),
                 "run" => EmbeddedCommand.Run(rest),
                 "target" => TargetCommand.Run(rest),
                 "client" => ClientCommand.Run(rest),

@@ -131,6 +131,7 @@ public sealed class ClientAgent : ReceiveActor
             {
                 _attached[result.Volume] = engine;
                 _published?.Add(result.Volume, engine);
+                _options.Remember?.Invoke(result.Volume, true);
                 _log.Info("volume {0}: attached on {1} at epoch {2}, exported at {3}", result.Volume, _options.Node, engine.Layout.Epoch, Uri(result.Volume));
                 reply = Attachment(result.Volume, engine);
             }
@@ -184,6 +185,7 @@ public sealed class ClientAgent : ReceiveActor
     private void OnDetached(Detached result)
     {
         _busy.Remove(result.Volume, out IActorRef? replyTo);
+        _options.Remember?.Invoke(result.Volume, false);
         object reply = result.Refusal is { } r
             ? Refused(result.Volume, r.Code, r.Reason)
             : new LocalDetached(result.Volume, _options.Node);

@@ -16,4 +16,10 @@ public sealed record ClientAgentOptions(NodeId Node, string DataDir, ClusterKey 
 
     /// <summary>Most volumes one node attaches at once.</summary>
     public int MaxAttached { get; init; } = 256;
+
+    /// <summary>
+    /// Told of each attach that succeeded (true) and each detach (false), on the agent's thread: the node keeps the
+    /// list in its data directory and attaches those volumes again when it restarts.
+    /// </summary>
+    public Action<VolumeName, bool>? Remember { get; init; }
 }

@@ -97,7 +97,10 @@ internal static class NodeCommand
                         string uri = exports.TcpEndPoint is { } tcp ? $"nbd://{tcp}/{{0}}" : $"nbd+unix:///{{0}}?socket={options.NbdSocket}";
                         var client = new ClientAgentOptions(new NodeId(options.Name), options.DataDir, key,
                             new EngineOptions { ResyncBytesPerSecond = options.ResyncBytesPerSecond }, uri)
-                        { AskTimeout = s_askTimeout };
+                        {
+                            AskTimeout = s_askTimeout,
+                            Remember = (volume, isAttached) => RememberedAttachments.Set(options.DataDir, volume, isAttached),
+                        };
                         builder.WithActors((system, registry) => registry.Register<ClientAgentKey>(system.ActorOf(
                             Props.Create(() => new ClientAgent(client, exports, registry.Get<VolumeRegion>(), registry.Get<DriveDirectory>(), attached)), ClientAgent.Name)));
                     }
@@ -114,6 +117,10 @@ internal static class NodeCommand
             foreach (VolumeName name in options.Attach)
             {
                 AttachVolume(registry.Get<ClientAgentKey>(), name, options.ForceAttach, log);
+            }
+            if (options.IsClient)
+            {
+                ReattachRemembered(registry.Get<ClientAgentKey>(), options, log);
             }
             if (options.IsManagement)
             {
@@ -261,11 +268,40 @@ internal static class NodeCommand
     }
 
     /// <summary>
+    /// Attaches again, in the background, the volumes attached at run time before the node stopped (an attach helper
+    /// waits for their exports): one that cannot be attached any more must not keep the node from starting. Never
+    /// forced: a volume another node has attached since stays theirs and is forgotten here, as is one deleted meanwhile.
+    /// </summary>
+    private static void ReattachRemembered(IActorRef agent, NodeOptions options, Action<string> log)
+    {
+        VolumeName[] remembered = [.. RememberedAttachments.Read(options.DataDir).Where(v => !options.Attach.Contains(v))];
+        if (remembered.Length == 0)
+        {
+            return;
+        }
+        log($"attaching again the volumes attached before the last stop: {string.Join(", ", remembered)}");
+        Task.Run(() =>
+        {
+            foreach (VolumeName name in remembered)
+            {
+                try
+                {
+                    AttachVolume(agent, name, force: false, log, forget: () => RememberedAttachments.Set(options.DataDir, name, false));
+                }
+                catch (CliException e)
+                {
+                    log(e.Message);
+                }
+            }
+        });
+    }
+
+    /// <summary>
     /// Attaches the volume through this node's client agent (with this node's writer id for it, kept in the data
     /// directory, so a restarted node comes back as the same writer and needs no force), retrying while the volume
     /// entity is not reachable or the cluster's drives are still registering.
     /// </summary>
-    private static void AttachVolume(IActorRef agent, VolumeName name, bool force, Action<string> log)
+    private static void AttachVolume(IActorRef agent, VolumeName name, bool force, Action<string> log, Action? forget = null)
     {
         var waited = Stopwatch.StartNew();
         while (true)
@@ -283,6 +319,10 @@ internal static class NodeCommand
             {
                 case LocalAttachment a:
                     log($"volume {name}: attached at epoch {a.Epoch}, exported at {a.NbdUri}");
+                    return;
+                case LocalCommandRefused { Code: VolumeRefusal.NotFound or VolumeRefusal.Attached } r when forget != null:
+                    log($"volume {name}: {r.Reason}; not attaching it again");
+                    forget();
                     return;
                 case LocalCommandRefused r when waited.Elapsed < s_startTimeout:
                     log($"volume {name}: cannot attach yet ({r.Code}): {r.Reason}");

@@ -269,6 +269,12 @@ public static class ManagementCli
 
     private static HashSet<string> Flags(params string[] names) => [.. names];
 
+    /// <summary>The options every command that talks to the gateway takes (<c>--api</c>, <c>--token-file</c>, <c>--timeout</c>).</summary>
+    public static IReadOnlySet<string> CommonOptions => s_common;
+
+    /// <summary>A client for the gateway named by <c>--api</c> (or its defaults), with the token from <c>--token-file</c> (or its defaults).</summary>
+    public static ApiClient Connect(CliArgs args, TimeSpan timeout) => new(Api(args), Token(args), timeout);
+
     private static string Api(CliArgs args) =>
         args.Optional("api") ?? Environment.GetEnvironmentVariable("SHOAL_API") ?? "http://127.0.0.1:8080" + GatewayServer.ApiBase;
 

@@ -55,6 +55,15 @@ public sealed class EmbeddedNode : IDisposable
         _process = null;
     }
 
+    /// <summary>kill -9: no orderly stop, nothing flushed or answered.</summary>
+    public void Kill()
+    {
+        _process!.Kill9();
+        Assert.True(_process.Exited, "the node did not die within 10 s of SIGKILL");
+        _process.Dispose();
+        _process = null;
+    }
+
     public HttpClient Http(string? token)
     {
         var http = new HttpClient { BaseAddress = new Uri(Api + "/"), Timeout = TimeSpan.FromSeconds(60) };

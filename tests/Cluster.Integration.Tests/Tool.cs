@@ -10,7 +10,7 @@ internal static class Tool
         string[] dirs = (Environment.GetEnvironmentVariable("PATH") ?? "/usr/bin").Split(':');
         if (!dirs.Any(d => File.Exists(Path.Combine(d, name))))
         {
-            Assert.Fail($"'{name}' is not installed: run the tests with 'dotnet pwsh ./build.ps1 test', which installs fio, nbdkit, libnbd-bin and qemu-utils with apt");
+            Assert.Fail($"'{name}' is not installed: run the tests with 'dotnet pwsh ./build.ps1 test', which installs the tools the tests drive with apt (see Install-SystemPackages in build.ps1)");
         }
     }
 
