@@ -34,10 +34,11 @@ public static class MaintenanceCheck
                     more++;
                     continue;
                 }
-                NodeId[] holders = [.. legs.Where(l => l.State == LegState.InSync).Select(l => l.Target).Distinct().OrderBy(n => n.Value, StringComparer.Ordinal)];
+                LegInfo[] inSync = [.. legs.Where(l => l.State == LegState.InSync)];
+                NodeId[] holders = [.. inSync.Select(l => l.Target).Distinct().OrderBy(n => n.Value, StringComparer.Ordinal)];
                 reasons.Add(holders.Length == 0
                     ? $"volume {volume.Volume} group {g} has no in-sync leg"
-                    : $"volume {volume.Volume} group {g}: its only in-sync {(holders.Length == 1 ? "leg is" : "legs are")} on {Describe(holders, node)}");
+                    : $"volume {volume.Volume} group {g}: its only in-sync {(inSync.Length == 1 ? "leg is" : "legs are")} on {Describe(holders, node)}");
             }
         }
         if (more > 0)

@@ -111,6 +111,8 @@ internal sealed class ShoalProcess : IDisposable
         kill.WaitForExit();
     }
 
+    public bool WaitForExit(TimeSpan timeout) => _process.WaitForExit((int)timeout.TotalMilliseconds);
+
     public void Kill9()
     {
         Signal("KILL");
