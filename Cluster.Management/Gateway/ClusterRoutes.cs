@@ -47,7 +47,7 @@ internal static class ClusterRoutes
             ImmutableArray<DriveView> drives = await cp.ListDrives(c.RequestAborted);
             ClusterEvent.CurrentClusterState state = cp.ClusterState;
             return ApiResult.Ok(state.Members.OrderBy(m => m.Address.ToString()).Select(m =>
-                Node(m, state, [.. drives.Where(d => d.Inventory?.Node.Value == NodeName(m) && d.Status is not DriveStatus.Removed)])).ToArray());
+                Node(NodeName(m), m, state, [.. drives.Where(d => d.Inventory?.Node.Value == NodeName(m) && d.Status is not DriveStatus.Removed)])).ToArray());
         }),
         new("POST", "/nodes/{name}/drain", ApiRole.Admin, "Drain a node: no new segments on its drives, and every leg on them moves elsewhere (full rebuild)", null, "Node", async c =>
             ApiResult.Accepted(await SetNodeDraining(cp, c, true))),
@@ -108,23 +108,32 @@ internal static class ClusterRoutes
 
     private static async Task<NodeDto> SetNodeDraining(ControlPlane cp, HttpContext c, bool draining)
     {
-        (Member member, DriveView[] own) = await NodeWithDrives(cp, c);
+        (string node, Member? member, DriveView[] own) = await NodeWithDrives(cp, c, requireMember: true);
         DriveView[] after = await Task.WhenAll(own.Select(d => cp.DriveCommand(new SetDriveDraining(d.Drive, draining), c.RequestAborted)));
-        return Node(member, cp.ClusterState, after);
+        return Node(node, member, cp.ClusterState, after);
     }
 
-    /// <summary>The node named in the route and its drives (not removed); 404 when it is not a member, 409 when it has no drives.</summary>
-    internal static async Task<(Member Member, DriveView[] Drives)> NodeWithDrives(ControlPlane cp, HttpContext c)
+    /// <summary>
+    /// The node named in the route, its member (null when it is not in the cluster now, e.g. stopped for an upgrade) and
+    /// its drives (not removed); 404 when it is neither a member nor has drives (or is no member and one is required),
+    /// 409 when it has no drives.
+    /// </summary>
+    internal static async Task<(string Node, Member? Member, DriveView[] Drives)> NodeWithDrives(ControlPlane cp, HttpContext c, bool requireMember)
     {
         string node = (string)c.Request.RouteValues["name"]!;
-        Member member = cp.ClusterState.Members.FirstOrDefault(m => NodeName(m) == node) ?? throw ApiException.NotFound($"no member {node}");
+        Member? member = cp.ClusterState.Members.FirstOrDefault(m => NodeName(m) == node);
         DriveView[] own = [.. (await cp.ListDrives(c.RequestAborted)).Where(d => d.Inventory?.Node.Value == node && d.Status is not DriveStatus.Removed)];
-        return own.Length == 0 ? throw ApiException.Conflict($"node {node} has no drives") : (member, own);
+        if (member == null && (requireMember || own.Length == 0))
+        {
+            throw ApiException.NotFound($"no member {node}");
+        }
+        return own.Length == 0 ? throw ApiException.Conflict($"node {node} has no drives") : (node, member, own);
     }
 
-    /// <summary>A member and its drives as the API shows a node.</summary>
-    internal static NodeDto Node(Member m, ClusterEvent.CurrentClusterState state, DriveView[] own) => new(
-        NodeName(m), m.Address.ToString(), ApiMapping.Name(m.Status), !state.Unreachable.Contains(m), FunctionRoles(m), own.Length,
+    /// <summary>A node and its drives as the API shows it; a node that is not a member now shows status "absent".</summary>
+    internal static NodeDto Node(string node, Member? m, ClusterEvent.CurrentClusterState state, DriveView[] own) => new(
+        node, m?.Address.ToString() ?? "", m == null ? "absent" : ApiMapping.Name(m.Status), m != null && !state.Unreachable.Contains(m),
+        m == null ? [] : FunctionRoles(m), own.Length,
         own.Sum(d => d.Inventory?.CapacityBytes ?? 0),
         own.Where(d => d.Status is DriveStatus.Online or DriveStatus.Suspect).Sum(d => (long)d.FreeSegments * (d.Inventory?.SegmentBytes ?? 0)),
         own.Length > 0 && own.All(d => d.Draining), own.Sum(d => d.Allocated.Length + d.Releasing.Length),

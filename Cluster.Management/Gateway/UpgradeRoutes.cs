@@ -17,8 +17,8 @@ internal static class UpgradeRoutes
         {
             MaintenanceRequest request = await ApiJson.Body<MaintenanceRequest>(c);
             bool on = request.On ?? throw ApiException.BadRequest("on is required (true or false)");
-            (Member member, DriveView[] own) = await ClusterRoutes.NodeWithDrives(cp, c);
-            string node = ClusterRoutes.NodeName(member);
+            // A node stopped for its upgrade is no member for a while: it is found by its drives.
+            (string node, Member? member, DriveView[] own) = await ClusterRoutes.NodeWithDrives(cp, c, requireMember: false);
             if (on && own.Any(d => d.MaintenanceSince == null))
             {
                 ImmutableArray<string> refusals = MaintenanceCheck.Refusals(new NodeId(node), await cp.ListVolumes(c.RequestAborted), await cp.ListDrives(c.RequestAborted));
@@ -33,7 +33,7 @@ internal static class UpgradeRoutes
                 throw ApiException.Conflict($"node {node} stays in maintenance until its drives are back online (drive {away.Drive} is {ApiMapping.Name(away.Status)})");
             }
             DriveView[] after = await Task.WhenAll(own.Select(d => cp.DriveCommand(new SetDriveMaintenance(d.Drive, on), c.RequestAborted)));
-            return ApiResult.Ok(ClusterRoutes.Node(member, cp.ClusterState, after));
+            return ApiResult.Ok(ClusterRoutes.Node(node, member, cp.ClusterState, after));
         }),
         new("GET", "/upgrade/plan", ApiRole.Read,
             "The order in which to restart the nodes for a rolling upgrade, with a reason per node and what would refuse its maintenance now", null, "UpgradePlan", async c =>

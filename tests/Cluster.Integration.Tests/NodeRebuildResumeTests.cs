@@ -72,7 +72,7 @@ public sealed partial class NodeRebuildResumeTests(PostgresServer postgres, ITes
         // Fill all but the first 8 MiB, then let the client clear the intent bits: from here on a bitmap names only
         // what is written later.
         Fio("fill", Tool.FioVerify(c.NbdUri, "write", "56m", "1m", 4, offset: "8m", name: "fill"));
-        Poll(() => legs[0].All(l => c.DirtyRegions(l) == 0), TimeSpan.FromSeconds(30), "the fill's intent bits cleared on both legs");
+        Polling.Until(() => legs[0].All(l => c.DirtyRegions(l) == 0), TimeSpan.FromSeconds(30), "the fill's intent bits cleared on both legs");
 
         // One leg's node dies and stays out: its leg is replaced on the third node and rebuilt from the survivor.
         int lost = NodeOf(legs[0][1]);
@@ -150,7 +150,7 @@ public sealed partial class NodeRebuildResumeTests(PostgresServer postgres, ITes
     private static long WaitForCheckpoint(NodeCluster c, string segment, long atLeastBytes)
     {
         long last = -1;
-        Poll(() =>
+        Polling.Until(() =>
         {
             var rebuild = c.Rebuilds()?.FirstOrDefault(r => r.Segment == segment);
             if (rebuild is { Kind: "Full" } r)
@@ -166,25 +166,12 @@ public sealed partial class NodeRebuildResumeTests(PostgresServer postgres, ITes
     private static Match WaitForMatch(ShoalProcess process, Regex pattern, int index)
     {
         Match? match = null;
-        Poll(() =>
+        Polling.Until(() =>
         {
             MatchCollection all = pattern.Matches(string.Join("\n", process.Lines));
             match = all.Count > index ? all[index] : null;
             return match != null;
         }, TimeSpan.FromMinutes(2), $"{process.Label} to log '{pattern}' (#{index + 1})");
         return match!;
-    }
-
-    private static void Poll(Func<bool> condition, TimeSpan timeout, string what)
-    {
-        long deadline = Environment.TickCount64 + (long)timeout.TotalMilliseconds;
-        while (!condition())
-        {
-            if (Environment.TickCount64 > deadline)
-            {
-                throw new TimeoutException($"waited {timeout.TotalSeconds:0} s for {what}");
-            }
-            Thread.Sleep(250);
-        }
     }
 }

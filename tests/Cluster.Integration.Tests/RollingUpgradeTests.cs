@@ -55,7 +55,7 @@ public sealed partial class RollingUpgradeTests(PostgresServer postgres, ITestOu
         using var http = new HttpClient { BaseAddress = new Uri(cluster.ApiUrl + "/"), Timeout = TimeSpan.FromSeconds(30) };
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", File.ReadAllText(cluster.AdminTokenFile).Trim());
         // The volume is made once every node's drives are online, so its legs spread over all three nodes.
-        Poll(() => AllDrives(http).Count(d => d.Status == "online") == 6, TimeSpan.FromSeconds(60), "every drive online");
+        Polling.Until(() => AllDrives(http).Count(d => d.Status == "online") == 6, TimeSpan.FromSeconds(60), "every drive online");
         (int code, string text) = cluster.Cli("volume", "create", NodeCluster.Volume, "--layout", "mirror", "--size", NodeCluster.VolumeSize);
         Assert.True(code == 0, text);
         (code, text) = cluster.Cli("volume", "attach", NodeCluster.Volume, "--node", "n1");
@@ -124,7 +124,7 @@ public sealed partial class RollingUpgradeTests(PostgresServer postgres, ITestOu
 
         cluster.Stop(n);
         long stoppedAt = clock.ElapsedMilliseconds;
-        Poll(() => Drives(http, node).All(d => d.Status == "offline"), TimeSpan.FromSeconds(60), $"{node}'s drives offline");
+        Polling.Until(() => Drives(http, node).All(d => d.Status == "offline"), TimeSpan.FromSeconds(60), $"{node}'s drives offline");
         output.WriteLine($"{clock.Elapsed.TotalSeconds:0.0} s: {node} stopped, its drives offline");
         cluster.WaitForVolume(v => v.Legs.SelectMany(g => g).Where(l => l.StartsWith(node + "/", StringComparison.Ordinal)).All(l => l.EndsWith(":Stale", StringComparison.Ordinal)),
             TimeSpan.FromSeconds(60), $"{node}'s legs stale");
@@ -193,18 +193,6 @@ public sealed partial class RollingUpgradeTests(PostgresServer postgres, ITestOu
         return own;
     }
 
-    private static void Poll(Func<bool> condition, TimeSpan timeout, string what)
-    {
-        long deadline = Environment.TickCount64 + (long)timeout.TotalMilliseconds;
-        while (!condition())
-        {
-            if (Environment.TickCount64 > deadline)
-            {
-                throw new TimeoutException($"waited {timeout.TotalSeconds:0} s for {what}");
-            }
-            Thread.Sleep(250);
-        }
-    }
 
     /// <summary>
     /// fio jobs one after another on a background thread until stopped: 16 KiB random writes at queue depth 8 over the
