@@ -28,7 +28,4 @@ public static class WireVersions
     /// </summary>
     public static WireStatus ForSession(WireStatus status, ushort version) =>
         version >= V2 || status <= LastV1Status ? status : WireStatus.IoError;
-
-    /// <summary>Whether <paramref name="version"/> is one this build can speak (the range a cap may choose from).</summary>
-    public static bool IsSupported(int version) => version >= Handshake.MinVersion && version <= Handshake.MaxVersion;
 }

@@ -56,7 +56,13 @@ public sealed partial class RollingUpgradeTests(PostgresServer postgres, ITestOu
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", File.ReadAllText(cluster.AdminTokenFile).Trim());
         // The volume is made once every node's drives are online, so its legs spread over all three nodes.
         Polling.Until(() => AllDrives(http).Count(d => d.Status == "online") == 6, TimeSpan.FromSeconds(60), "every drive online");
-        (int code, string text) = cluster.Cli("volume", "create", NodeCluster.Volume, "--layout", "mirror", "--size", NodeCluster.VolumeSize);
+        // The volume entity places on its own node's drive directory, which may not have heard every drive yet: 507 is retried.
+        (int code, string text) = (0, "");
+        Polling.Until(() =>
+        {
+            (code, text) = cluster.Cli("volume", "create", NodeCluster.Volume, "--layout", "mirror", "--size", NodeCluster.VolumeSize);
+            return code == 0 || !text.Contains("507", StringComparison.Ordinal);
+        }, TimeSpan.FromSeconds(30), "the volume created with every node's drives in view");
         Assert.True(code == 0, text);
         (code, text) = cluster.Cli("volume", "attach", NodeCluster.Volume, "--node", "n1");
         Assert.True(code == 0, text);
