@@ -12,7 +12,7 @@ namespace Shoal.Integration.Tests;
 /// <summary>
 /// A rolling upgrade with real processes (docs/adr/0005-rolling-upgrades.md): three converged <c>shoal node</c>s on a
 /// PostgreSQL journal, n1 also the management node, n3 started at the previous wire protocol (<c>--wire-protocol 1</c>,
-/// as a node not yet upgraded), a mirror:2 volume attached on n1 under fio with crc32c verification the whole time.
+/// as a node not yet upgraded, until its own restart brings it back at v2), a mirror:2 volume attached on n1 under fio with crc32c verification the whole time.
 /// The target nodes are restarted one at a time in the order <c>shoal upgrade plan</c> gives: maintenance on, an
 /// orderly stop, offline for longer than out-after (the drives must stay offline, never out), refusals while it is
 /// away, start, <c>maintenance off --wait</c> (drives online, delta resync done). fio sees no error, every resync is a
@@ -35,11 +35,13 @@ public sealed partial class RollingUpgradeTests(PostgresServer postgres, ITestOu
     public void Every_target_node_restarted_in_plan_order_under_fio_with_maintenance_and_delta_resync()
     {
         Tool.Require("fio");
+        // n3 runs "the previous version" until its turn in the upgrade, when it comes back at the current one.
+        var previous = new HashSet<int> { PreviousVersionNode };
         using var cluster = new NodeCluster(postgres.ConnectionString, OutAfterSeconds, management: true,
-            extraArgs: n => n == PreviousVersionNode ? ["--wire-protocol", "1"] : [], volumeAtStart: false);
+            extraArgs: n => previous.Contains(n) ? ["--wire-protocol", "1"] : [], volumeAtStart: false);
         try
         {
-            Run(cluster);
+            Run(cluster, previous);
         }
         catch
         {
@@ -48,7 +50,7 @@ public sealed partial class RollingUpgradeTests(PostgresServer postgres, ITestOu
         }
     }
 
-    private void Run(NodeCluster cluster)
+    private void Run(NodeCluster cluster, HashSet<int> previous)
     {
         var clock = Stopwatch.StartNew();
         cluster.StartAll();
@@ -99,7 +101,7 @@ public sealed partial class RollingUpgradeTests(PostgresServer postgres, ITestOu
                 output.WriteLine($"{clock.Elapsed.TotalSeconds:0.0} s: n{n} skipped: the client node's restart needs the attach helper");
                 continue;
             }
-            Restart(cluster, http, n, segments, clock);
+            Restart(cluster, http, n, segments, clock, previous);
             fio.AssertClean();
         }
 
@@ -119,10 +121,14 @@ public sealed partial class RollingUpgradeTests(PostgresServer postgres, ITestOu
         cluster.AssertLegsIdentical(final);
     }
 
-    /// <summary>One step of the plan for a target node: maintenance on, stop, away past out-after, start, maintenance off --wait.</summary>
-    private void Restart(NodeCluster cluster, HttpClient http, int n, string[] segments, Stopwatch clock)
+    /// <summary>
+    /// One step of the plan for a target node: maintenance on, stop, away past out-after, start at the current wire
+    /// version (the "new binary"), maintenance off --wait; the client's link to it then runs at v2.
+    /// </summary>
+    private void Restart(NodeCluster cluster, HttpClient http, int n, string[] segments, Stopwatch clock, HashSet<int> previous)
     {
         string node = $"n{n}";
+        int v2Links = cluster.Node(1).Lines.Count(l => l.Contains($"link {node} (", StringComparison.Ordinal) && l.Contains("connected (wire protocol v2)", StringComparison.Ordinal));
         (int code, string text) = cluster.Cli("node", "maintenance", node, "on");
         Assert.True(code == 0, text);
         output.WriteLine($"{clock.Elapsed.TotalSeconds:0.0} s: {text.Trim()}");
@@ -166,6 +172,7 @@ public sealed partial class RollingUpgradeTests(PostgresServer postgres, ITestOu
         }
 
         cluster.WaitUntilRemoved(n, observer: 1);
+        previous.Remove(n);
         cluster.Start(n);
         output.WriteLine($"{clock.Elapsed.TotalSeconds:0.0} s: {node} started after {(clock.ElapsedMilliseconds - stoppedAt) / 1000.0:0.0} s away");
         (code, text) = cluster.Cli("node", "maintenance", node, "off", "--wait", "--timeout", "120");
@@ -175,6 +182,8 @@ public sealed partial class RollingUpgradeTests(PostgresServer postgres, ITestOu
         (_, string[][] healed, _) = cluster.Volume1();
         Assert.All(healed.SelectMany(g => g), l => Assert.EndsWith(":InSync", l, StringComparison.Ordinal));
         Assert.Equal(segments, healed.SelectMany(g => g).Select(l => l.Split(':')[0]).Order());
+        Assert.True(cluster.Node(1).Lines.Count(l => l.Contains($"link {node} (", StringComparison.Ordinal) && l.Contains("connected (wire protocol v2)", StringComparison.Ordinal)) > v2Links,
+            $"n1's link to the upgraded {node} did not reconnect at wire protocol v2");
     }
 
     private static JsonDocument Get(HttpClient http, string path)
