@@ -106,6 +106,10 @@ public sealed class DriveActor : ReceivePersistentActor, IWithTimers
             {
                 _log.Info("drive {0} on {1}: {2} -> {3} ({4})", _drive, _state.Inventory?.Node, s.From, s.To, s.Reason);
             }
+            else if (e is DriveMaintenanceChanged m)
+            {
+                _log.Info("drive {0} on {1}: maintenance {2} ({3})", _drive, _state.Inventory?.Node, m.Maintenance ? "on: out-after held" : "off", m.Reason);
+            }
             if (--left > 0)
             {
                 return;

@@ -193,7 +193,7 @@ public sealed class DriveDirectoryActor : ReceiveActor, IWithTimers
             return;
         }
         _views[view.Drive] = view;
-        if (view is { Status: DriveStatus.Online, Draining: false, Inventory: { } inv } && inv.SegmentBytes == _segmentBytes)
+        if (view is { Status: DriveStatus.Online, Draining: false, MaintenanceSince: null, Inventory: { } inv } && inv.SegmentBytes == _segmentBytes)
         {
             _placement.UpsertDrive(new PlacementDrive(view.Drive, inv.Domain, inv.DriveClass, inv.SegmentCount, view.FreeSegments));
         }

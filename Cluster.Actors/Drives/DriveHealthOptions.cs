@@ -12,6 +12,13 @@ public sealed record DriveHealthOptions
     /// <summary>How long a drive may stay offline before its legs are rebuilt elsewhere (issue 3: default 10 min).</summary>
     public TimeSpan OutAfter { get; init; } = TimeSpan.FromMinutes(10);
 
+    /// <summary>
+    /// Longest a drive stays in maintenance (its node's planned restart) with its out-after clock held. A node that has
+    /// not come back by then is treated as if maintenance had never been entered: out-after counts from when the
+    /// drive went offline, so the legs on it are rebuilt elsewhere. Default 1 h.
+    /// </summary>
+    public TimeSpan MaintenanceWindow { get; init; } = TimeSpan.FromHours(1);
+
     /// <summary>Data-path errors, counted over the drive's life in the cluster, after which it is declared failed.</summary>
     public int FailAfterErrors { get; init; } = 8;
 
@@ -33,6 +40,10 @@ public sealed record DriveHealthOptions
         if (OutAfter <= TimeSpan.Zero)
         {
             errors.Add("out-after must be positive");
+        }
+        if (MaintenanceWindow <= TimeSpan.Zero)
+        {
+            errors.Add("maintenance window must be positive");
         }
         if (FailAfterErrors < 1)
         {

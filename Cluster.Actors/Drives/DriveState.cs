@@ -30,14 +30,24 @@ public sealed record DriveState(
 
     public int FreeSegments => Inventory == null ? 0 : Inventory.SegmentCount - Allocated.Count - Releasing.Count;
 
+    /// <summary>
+    /// When its node entered maintenance (a planned restart, e.g. a rolling upgrade); null when not in maintenance.
+    /// While in maintenance the out-after clock is held (an offline drive never turns out, so its legs wait for a delta
+    /// resync instead of a full rebuild elsewhere) and no new segments are placed here; after
+    /// <see cref="DriveHealthOptions.MaintenanceWindow"/> maintenance ends by itself.
+    /// </summary>
+    public DateTimeOffset? MaintenanceSince { get; init; }
+
+    public bool InMaintenance => MaintenanceSince != null;
+
     /// <summary>Whether new segments may be placed here.</summary>
-    public bool Allocatable => Status == DriveStatus.Online && !Draining;
+    public bool Allocatable => Status == DriveStatus.Online && !Draining && !InMaintenance;
 
     public DriveView View() => new(
         Drive, Status, Inventory, StatusSince, FreeSegments,
         Allocated.Select(kv => new AllocatedSegment(kv.Key, kv.Value)).ToImmutableArray(),
         Releasing.Select(kv => new AllocatedSegment(kv.Key, kv.Value)).ToImmutableArray(),
-        ErrorCount, LastError, Draining);
+        ErrorCount, LastError, Draining, MaintenanceSince);
 
     public Decision<IDriveEvent, IDriveReply> Decide(IDriveCommand command, DateTimeOffset now, DriveHealthOptions options)
     {
@@ -65,6 +75,7 @@ public sealed record DriveState(
             SetDriveDraining c => Status is DriveStatus.Unregistered or DriveStatus.Removed
                 ? Refuse($"drive is {Status}")
                 : Accept(c.Draining == Draining ? [] : [new DriveDrainingChanged(Drive, c.Draining, now)]),
+            SetDriveMaintenance c => DecideMaintenance(c, now, options),
             _ => Refuse($"unknown drive command {command.GetType().Name}"),
         };
     }
@@ -75,6 +86,7 @@ public sealed record DriveState(
         DriveInventoryUpdated u => this with { Inventory = u.Inventory },
         DriveStatusChanged s => this with { Status = s.To, StatusSince = s.At },
         DriveDrainingChanged d => this with { Draining = d.Draining },
+        DriveMaintenanceChanged m => this with { MaintenanceSince = m.Maintenance ? m.At : null },
         DriveErrorRecorded r => this with { ErrorCount = ErrorCount + 1, LastError = r.Reason },
         SegmentsAllocated a => this with { Allocated = Allocated.SetItems(a.Segments.Select(s => KeyValuePair.Create(s.Segment, s.Owner))) },
         SegmentReleaseStarted r => this with
@@ -152,14 +164,41 @@ public sealed record DriveState(
         return Accept(events.ToImmutable());
     }
 
+    private Decision<IDriveEvent, IDriveReply> DecideMaintenance(SetDriveMaintenance c, DateTimeOffset now, DriveHealthOptions options)
+    {
+        if (Status is DriveStatus.Unregistered or DriveStatus.Removed or DriveStatus.Failed)
+        {
+            return Refuse($"drive is {Status}");
+        }
+        if (c.Maintenance == InMaintenance)
+        {
+            return Accept([]);
+        }
+        if (c.Maintenance)
+        {
+            return Accept([new DriveMaintenanceChanged(Drive, true, "operator", now)]);
+        }
+        // Leaving while the node is still away would start the out-after clock on a restart under way.
+        return Status == DriveStatus.Online
+            ? Accept([new DriveMaintenanceChanged(Drive, false, "operator", now)])
+            : Refuse($"drive is {Status}: it leaves maintenance once it is back online " +
+                $"(or by itself when the maintenance window of {options.MaintenanceWindow.TotalSeconds:0} s ends)");
+    }
+
     private Decision<IDriveEvent, IDriveReply> DecideHealth(CheckDriveHealth c, DateTimeOffset now, DriveHealthOptions options)
     {
+        if (MaintenanceSince is { } since && now - since >= options.MaintenanceWindow)
+        {
+            // A node that never came back: out-after counts again (from when the drive went offline, so an expired
+            // window usually turns it out on the next check).
+            return Accept([new DriveMaintenanceChanged(Drive, false, $"maintenance window of {options.MaintenanceWindow.TotalSeconds:0} s ended", now)]);
+        }
         TimeSpan silent = now - c.LastHeartbeatAt;
         return Status switch
         {
             DriveStatus.Online when silent > options.SuspectAfter => Accept([Transition(DriveStatus.Suspect, $"no heartbeat for {silent.TotalSeconds:0.#} s", now)]),
             DriveStatus.Suspect when silent > options.OfflineAfter => Accept([Transition(DriveStatus.Offline, $"no heartbeat for {silent.TotalSeconds:0.#} s", now)]),
-            DriveStatus.Offline when now - StatusSince >= options.OutAfter => Accept([Transition(DriveStatus.Out, $"offline for {(now - StatusSince).TotalSeconds:0} s (out-after {options.OutAfter.TotalSeconds:0} s)", now)]),
+            DriveStatus.Offline when now - StatusSince >= options.OutAfter && !InMaintenance => Accept([Transition(DriveStatus.Out, $"offline for {(now - StatusSince).TotalSeconds:0} s (out-after {options.OutAfter.TotalSeconds:0} s)", now)]),
             _ => Accept([]),
         };
     }
@@ -183,7 +222,8 @@ public sealed record DriveState(
             }
             if (!Allocatable)
             {
-                return Refuse(Draining ? "drive is draining: no new segments" : $"drive is {Status}: no new segments");
+                return Refuse(Draining ? "drive is draining: no new segments"
+                    : InMaintenance ? "drive is in maintenance: no new segments" : $"drive is {Status}: no new segments");
             }
             while (next < Inventory!.SegmentCount && (Allocated.ContainsKey(next) || Releasing.ContainsKey(next)))
             {

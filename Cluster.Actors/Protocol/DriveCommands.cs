@@ -38,3 +38,9 @@ public sealed record GetDrive(DriveId Drive) : IDriveCommand;
 
 /// <summary>The operator starts (or stops) emptying the drive: no new segments while draining.</summary>
 public sealed record SetDriveDraining(DriveId Drive, bool Draining) : IDriveCommand;
+
+/// <summary>
+/// The operator puts the drive's node into maintenance (a planned restart) or takes it out: while in maintenance the
+/// out-after clock is held and no new segments are placed on the drive. Leaving is refused until the drive is online.
+/// </summary>
+public sealed record SetDriveMaintenance(DriveId Drive, bool Maintenance) : IDriveCommand;

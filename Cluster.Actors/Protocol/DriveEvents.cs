@@ -19,3 +19,6 @@ public sealed record SegmentReleaseStarted(DriveId Drive, ImmutableArray<uint> S
 public sealed record SegmentsReleased(DriveId Drive, ImmutableArray<uint> Segments) : IDriveEvent;
 
 public sealed record DriveDrainingChanged(DriveId Drive, bool Draining, DateTimeOffset At) : IDriveEvent;
+
+/// <summary>Maintenance entered or left (by the operator, or when the maintenance window ended).</summary>
+public sealed record DriveMaintenanceChanged(DriveId Drive, bool Maintenance, string Reason, DateTimeOffset At) : IDriveEvent;

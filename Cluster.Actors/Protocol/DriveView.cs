@@ -13,4 +13,5 @@ public sealed record DriveView(
     ImmutableArray<AllocatedSegment> Releasing,
     int ErrorCount,
     string? LastError,
-    bool Draining);
+    bool Draining,
+    DateTimeOffset? MaintenanceSince = null);

@@ -11,6 +11,12 @@ public sealed record TargetOptions
     /// <summary>A client must finish the handshake within this time.</summary>
     public int HandshakeTimeoutMs { get; init; } = 5000;
 
+    /// <summary>
+    /// Highest wire protocol version this target accepts (<c>--wire-protocol</c>): a node pinned to the previous
+    /// version, as during a rolling upgrade, serves every client at that version.
+    /// </summary>
+    public ushort MaxWireVersion { get; init; } = Shoal.DataPath.Wire.Handshake.MaxVersion;
+
     /// <summary>How long a fence waits for writes admitted under the previous epoch to finish.</summary>
     public int FenceDrainTimeoutMs { get; init; } = 30_000;
 }

@@ -19,6 +19,7 @@ internal sealed unsafe class TargetSession
     private readonly TargetServer _server;
     private readonly FrameSocket _socket;
     private volatile bool _finished;
+    private ushort _version;
 
     public TargetSession(TargetServer server, FrameSocket socket)
     {
@@ -38,7 +39,7 @@ internal sealed unsafe class TargetSession
             _socket.SetReceiveTimeout(_server.Options.HandshakeTimeoutMs);
             try
             {
-                Handshake.Server(_socket, _server.Key);
+                _version = Handshake.Server(_socket, _server.Key, _server.Options.MaxWireVersion);
             }
             catch (WireException e)
             {
@@ -236,7 +237,7 @@ internal sealed unsafe class TargetSession
     {
         byte* payload = buffer + PayloadOffset;
         request.Flags = WireFlags.Reply;
-        request.Status = status;
+        request.Status = WireVersions.ForSession(status, _version);
         request.PayloadBytes = (uint)payloadBytes;
         request.PayloadCrc = payloadBytes > 0 ? Checksum.Crc32C(new ReadOnlySpan<byte>(payload, payloadBytes)) : 0;
         Span<byte> header = new(buffer + HeaderOffset, WireHeader.Size);

@@ -16,6 +16,7 @@ public sealed unsafe class TargetLink : IDisposable
     public const int MaxPending = 1024;
 
     private readonly ClusterKey _key;
+    private readonly ushort _maxVersion;
     private readonly int _spinMicros;
     private readonly Action<string> _log;
     private readonly object _gate = new();
@@ -37,8 +38,10 @@ public sealed unsafe class TargetLink : IDisposable
         public int DestinationBytes;
     }
 
-    public TargetLink(string name, string endpoint, ClusterKey key, int spinMicros, Action<string> log)
+    /// <param name="maxVersion">highest wire protocol version to ask for (a node pinned to the previous version asks for that)</param>
+    public TargetLink(string name, string endpoint, ClusterKey key, int spinMicros, Action<string> log, ushort maxVersion = Handshake.MaxVersion)
     {
+        _maxVersion = maxVersion;
         Name = name;
         Endpoint = endpoint;
         _key = key;
@@ -62,6 +65,9 @@ public sealed unsafe class TargetLink : IDisposable
 
     public long Disconnects => Interlocked.Read(ref _disconnects);
 
+    /// <summary>The wire protocol version of the current (or last) connection; 0 before the first.</summary>
+    public ushort Version { get; private set; }
+
     /// <summary>Connects and authenticates; false (logged) when the target cannot be reached or refuses.</summary>
     public bool Connect(int timeoutMs = 3000)
     {
@@ -84,7 +90,7 @@ public sealed unsafe class TargetLink : IDisposable
             socket.Connect(ep);
             FrameSocket.SetSendTimeout(socket, 0);
             frames.SetReceiveTimeout(timeoutMs);
-            Handshake.Client(frames, _key);
+            Version = Handshake.Client(frames, _key, maxVersion: _maxVersion);
             frames.SetReceiveTimeout(0);
         }
         catch (Exception e) when (e is SocketException or WireException or ObjectDisposedException)
@@ -106,7 +112,7 @@ public sealed unsafe class TargetLink : IDisposable
         _lastConnectFailed = false;
         var thread = new Thread(() => ReceiveLoop(frames)) { Name = $"shoal-link-{Name}", IsBackground = true };
         thread.Start();
-        _log($"link {Name} ({Endpoint}): connected");
+        _log($"link {Name} ({Endpoint}): connected (wire protocol v{Version})");
         return true;
     }
 

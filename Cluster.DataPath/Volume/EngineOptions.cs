@@ -29,6 +29,9 @@ public sealed record EngineOptions
     /// <summary>A rebuild reports its checkpoint to the control plane after every this many bytes of segment.</summary>
     public long CheckpointBytes { get; init; } = 8L << 20;
 
+    /// <summary>Highest wire protocol version this client asks its targets for (<c>--wire-protocol</c>).</summary>
+    public ushort MaxWireVersion { get; init; } = Wire.Handshake.MaxVersion;
+
     /// <summary>Bound on resends of one sub-request after epoch changes.</summary>
     public int MaxAttempts { get; init; } = 8;
 }

@@ -108,7 +108,7 @@ public sealed unsafe partial class VolumeEngine : ILegFencer, IDisposable
         {
             if (!_links.ContainsKey(name))
             {
-                _links[name] = new TargetLink(name, endpoint, _key, _options.PollSpinMicros, _log);
+                _links[name] = new TargetLink(name, endpoint, _key, _options.PollSpinMicros, _log, _options.MaxWireVersion);
             }
         }
         var links = new TargetLink[layout.Groups.Length][];

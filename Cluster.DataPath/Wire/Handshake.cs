@@ -16,8 +16,11 @@ namespace Shoal.DataPath.Wire;
 /// </summary>
 public static class Handshake
 {
-    public const ushort MinVersion = 1;
-    public const ushort MaxVersion = 1;
+    /// <summary>The oldest version this build speaks: one step back, so a cluster upgrades one node at a time.</summary>
+    public const ushort MinVersion = WireVersions.V1;
+
+    /// <summary>The newest version this build speaks (<see cref="WireVersions"/> says what each adds).</summary>
+    public const ushort MaxVersion = WireVersions.V2;
     private const int NonceBytes = 32;
 
     /// <summary>Client side; returns the negotiated version or throws <see cref="WireException"/>.</summary>
@@ -59,8 +62,11 @@ public static class Handshake
         return version;
     }
 
-    /// <summary>Target side; returns the negotiated version, or throws after telling the client why.</summary>
-    public static ushort Server(FrameSocket socket, ClusterKey key)
+    /// <summary>
+    /// Target side; returns the negotiated version (the highest both speak, at most <paramref name="maxVersion"/>), or
+    /// throws after telling the client why.
+    /// </summary>
+    public static ushort Server(FrameSocket socket, ClusterKey key, ushort maxVersion = MaxVersion)
     {
         (_, byte[] payload) = ReceiveFrame(socket, WireOp.Hello);
         if (payload.Length != 4 + NonceBytes)
@@ -70,11 +76,11 @@ public static class Handshake
         }
         ushort min = BinaryPrimitives.ReadUInt16LittleEndian(payload);
         ushort max = BinaryPrimitives.ReadUInt16LittleEndian(payload.AsSpan(2));
-        ushort chosen = Math.Min(max, MaxVersion);
+        ushort chosen = Math.Min(max, maxVersion);
         if (chosen < min || chosen < MinVersion)
         {
             SendFrame(socket, WireOp.Challenge, WireStatus.Unsupported, []);
-            throw new WireException(WireStatus.Unsupported, $"client speaks {min}..{max}, target {MinVersion}..{MaxVersion}");
+            throw new WireException(WireStatus.Unsupported, $"client speaks {min}..{max}, target {MinVersion}..{maxVersion}");
         }
         byte[] clientNonce = payload[4..];
         byte[] serverNonce = RandomNumberGenerator.GetBytes(NonceBytes);

@@ -73,7 +73,7 @@ internal static class NodeCommand
             }
             var entities = new EntityOptions
             {
-                DriveHealth = new DriveHealthOptions { OutAfter = options.OutAfter },
+                DriveHealth = new DriveHealthOptions { OutAfter = options.OutAfter, MaintenanceWindow = options.MaintenanceWindow },
                 Volume = new VolumeActorOptions { SegmentBytes = options.SegmentBytes },
                 Placement = () => new CopysetPlacement(new Random()),
             };
@@ -96,7 +96,7 @@ internal static class NodeCommand
                     {
                         string uri = exports.TcpEndPoint is { } tcp ? $"nbd://{tcp}/{{0}}" : $"nbd+unix:///{{0}}?socket={options.NbdSocket}";
                         var client = new ClientAgentOptions(new NodeId(options.Name), options.DataDir, key,
-                            new EngineOptions { ResyncBytesPerSecond = options.ResyncBytesPerSecond }, uri)
+                            new EngineOptions { ResyncBytesPerSecond = options.ResyncBytesPerSecond, MaxWireVersion = options.WireProtocol }, uri)
                         {
                             AskTimeout = s_askTimeout,
                             Remember = (volume, isAttached) => RememberedAttachments.Set(options.DataDir, volume, isAttached),
@@ -151,7 +151,7 @@ internal static class NodeCommand
                     // an orderly stop got there first
                 }
             }, TaskScheduler.Default);
-            Log.Announce($"shoal node ready name={options.Name} akka={options.Akka} roles={string.Join(',', options.Roles.Order())}" +
+            Log.Announce($"shoal node ready name={options.Name} akka={options.Akka} roles={string.Join(',', options.Roles.Order())} wire-protocol={options.WireProtocol}" +
                 (target != null ? $" data={target.LocalEndPoint}" : "") +
                 (nbd != null ? $" nbd={nbd.TcpEndPoint?.ToString() ?? options.NbdSocket} exports={string.Join(',', attached.Snapshot.Select(e => e.Name))}" : "") +
                 (gateway != null ? $" api=http://{gateway.EndPoint}{GatewayServer.ApiBase} gui=http://{gateway.EndPoint}/" : ""));
@@ -212,7 +212,7 @@ internal static class NodeCommand
                 throw new CliException($"drive {path}: {e.Message}");
             }
         }
-        var server = new TargetServer(options.Name, drives, key, new TargetOptions(), log);
+        var server = new TargetServer(options.Name, drives, key, new TargetOptions { MaxWireVersion = options.WireProtocol }, log);
         server.Start(options.DataListen!);
         return server;
     }

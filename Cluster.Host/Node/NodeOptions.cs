@@ -1,11 +1,13 @@
 using System.Net;
 using System.Text;
+using Shoal.Actors.Drives;
 using Shoal.Actors.Hosting;
 using Shoal.Actors.Placement;
 using Shoal.Actors.Protocol;
 using Shoal.Host.Cli;
 using Shoal.Management.Cli;
 using Shoal.Host.Static;
+using Shoal.DataPath.Wire;
 
 namespace Shoal.Host.Node;
 
@@ -18,6 +20,7 @@ internal sealed record NodeOptions
         "                 [--drive PATH[=SIZE] ...] [--data-listen HOST:PORT] [--rack NAME] [--zone NAME] [--drive-class CLASS]\n" +
         "                 [--segment-size SIZE] [--no-checksums] [--nbd-listen HOST:PORT] [--volume NAME=KIND:...:SIZE ...] [--spread drive|node|rack|zone]\n" +
         "                 [--attach NAME ...] [--force-attach] [--out-after SECONDS] [--resync-rate SIZE] [--sbr-stable-after SECONDS]\n" +
+        "                 [--maintenance-window SECONDS] [--wire-protocol VERSION]\n" +
         "                 [--http-listen HOST:PORT] [--admin-token-file FILE] [--read-token-file FILE] [--stats-file FILE]";
 
     public required string Name { get; init; }
@@ -41,6 +44,15 @@ internal sealed record NodeOptions
     public required IReadOnlyList<VolumeName> Attach { get; init; }
     public bool ForceAttach { get; init; }
     public required TimeSpan OutAfter { get; init; }
+
+    /// <summary>How long a drive may stay in maintenance with its out-after clock held (<see cref="DriveHealthOptions.MaintenanceWindow"/>).</summary>
+    public required TimeSpan MaintenanceWindow { get; init; }
+
+    /// <summary>
+    /// Highest wire protocol version this node's target accepts and its client asks for: the previous version pins a
+    /// node to what the rest of a cluster in the middle of an upgrade speaks (and emulates an older node in tests).
+    /// </summary>
+    public required ushort WireProtocol { get; init; }
     public required long ResyncBytesPerSecond { get; init; }
     public required TimeSpan SbrStableAfter { get; init; }
     public string? StatsFile { get; init; }
@@ -65,7 +77,7 @@ internal sealed record NodeOptions
             {
                 "name", "data-dir", "cluster-key-file", "akka", "seed", "roles", "journal", "journal-connection", "drive", "data-listen",
                 "rack", "zone", "drive-class", "segment-size", "nbd-listen", "volume", "spread", "attach", "out-after", "resync-rate",
-                "sbr-stable-after", "stats-file", "http-listen", "admin-token-file", "read-token-file",
+                "sbr-stable-after", "stats-file", "http-listen", "admin-token-file", "read-token-file", "maintenance-window", "wire-protocol",
             },
             new HashSet<string> { "force-attach", "no-checksums" });
         string name = args.Required("name");
@@ -120,6 +132,8 @@ internal sealed record NodeOptions
             Attach = [.. args.All("attach").Select(a => VolumeNameRules.Problem(a) is { } problem ? throw new CliException(problem) : new VolumeName(a))],
             ForceAttach = args.Flag("force-attach"),
             OutAfter = TimeSpan.FromSeconds(args.Int("out-after", 600, 1, 7 * 24 * 3600)),
+            MaintenanceWindow = TimeSpan.FromSeconds(args.Int("maintenance-window", (int)new DriveHealthOptions().MaintenanceWindow.TotalSeconds, 1, 7 * 24 * 3600)),
+            WireProtocol = (ushort)args.Int("wire-protocol", Handshake.MaxVersion, Handshake.MinVersion, Handshake.MaxVersion),
             ResyncBytesPerSecond = args.Size("resync-rate", 200L << 20),
             SbrStableAfter = TimeSpan.FromSeconds(args.Int("sbr-stable-after", (int)ControlPlaneOptions.DefaultSbrStableAfter.TotalSeconds, 2, 300)),
             StatsFile = args.Optional("stats-file"),

@@ -68,9 +68,20 @@ public sealed record DriveDto(
     int ErrorCount,
     string? LastError,
     bool Draining,
+    DateTimeOffset? MaintenanceSince,
     bool Checksums = false);
 
-public sealed record NodeDto(string Name, string Address, string Status, bool Reachable, ImmutableArray<string> Roles, int Drives, long CapacityBytes, long FreeBytes, bool Draining, int AllocatedSegments);
+/// <summary>A node; <c>maintenance</c>: every one of its drives is in maintenance (out-after held for a planned restart).</summary>
+public sealed record NodeDto(string Name, string Address, string Status, bool Reachable, ImmutableArray<string> Roles, int Drives, long CapacityBytes, long FreeBytes, bool Draining, int AllocatedSegments, bool Maintenance);
+
+/// <summary>Put a node into maintenance (<c>on: true</c>) or take it out.</summary>
+public sealed record MaintenanceRequest(bool? On);
+
+/// <summary>The rolling-upgrade order as the gateway of <c>gateway</c> sees the cluster now.</summary>
+public sealed record UpgradePlanDto(string Gateway, ImmutableArray<UpgradeStepDto> Steps);
+
+/// <summary>One node's turn: <c>refusals</c> lists what would refuse its maintenance right now (empty: it may go).</summary>
+public sealed record UpgradeStepDto(int Order, string Node, ImmutableArray<string> Roles, int Legs, bool Maintenance, string Reason, ImmutableArray<string> Refusals);
 
 public sealed record MemberDto(string Address, string Name, string Status, bool Reachable, ImmutableArray<string> Roles);
 

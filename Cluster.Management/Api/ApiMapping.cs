@@ -80,7 +80,7 @@ public static class ApiMapping
         DriveInventory? inv = v.Inventory;
         return new DriveDto(v.Drive.ToString(), inv?.Node.Value ?? "", inv?.Path ?? "", Name(v.Status), v.StatusSince, inv?.CapacityBytes ?? 0,
             inv?.SegmentBytes ?? 0, inv?.SegmentCount ?? 0, v.FreeSegments, v.Allocated.Length, v.Releasing.Length, inv?.DriveClass ?? "",
-            inv?.Domain.Rack ?? "", inv?.Domain.Zone ?? "", v.ErrorCount, v.LastError, v.Draining, inv?.Checksums ?? false);
+            inv?.Domain.Rack ?? "", inv?.Domain.Zone ?? "", v.ErrorCount, v.LastError, v.Draining, v.MaintenanceSince, inv?.Checksums ?? false);
     }
 
     public static ScrubDto Scrub(LocalScrub s)

@@ -15,7 +15,8 @@ public static class ManagementCli
 {
     public const string Usage =
         "shoal cluster show | leave NODE|HOST:PORT | down NODE|HOST:PORT | sharding regions | sharding stats\n" +
-        "  shoal node list | drain NODE [--wait] | undrain NODE\n" +
+        "  shoal node list | drain NODE [--wait] | undrain NODE | maintenance NODE on|off [--wait]\n" +
+        "  shoal upgrade plan\n" +
         "  shoal drive list | show ID | add NODE PATH [--size SIZE] | remove ID [--force] | evacuate ID [--wait] | undrain ID\n" +
         "  shoal volume list | show NAME [--wait] | create NAME --layout concat|stripe|mirror|stripe-mirror --size SIZE\n" +
         "               [--legs N] [--stripe-width N] [--stripe-unit SIZE] [--spread drive|node|rack|zone] [--drive-class C]\n" +
@@ -24,10 +25,10 @@ public static class ManagementCli
         "  common options: --api URL (or $SHOAL_API; default http://127.0.0.1:8080/api/v1), --token-file FILE\n" +
         "                  (or $SHOAL_TOKEN, $SHOAL_TOKEN_FILE; default ./.shoal/admin.token), --json, --timeout SECONDS";
 
-    public static readonly IReadOnlySet<string> Palettes = new HashSet<string> { "cluster", "node", "drive", "volume" };
+    public static readonly IReadOnlySet<string> Palettes = new HashSet<string> { "cluster", "node", "drive", "volume", "upgrade" };
 
     /// <summary>The node palette's verbs (<c>shoal node start</c> is the daemon, not the CLI).</summary>
-    public static readonly IReadOnlySet<string> NodeVerbs = new HashSet<string> { "list", "drain", "undrain" };
+    public static readonly IReadOnlySet<string> NodeVerbs = new HashSet<string> { "list", "drain", "undrain", "maintenance" };
 
     private static readonly HashSet<string> s_common = ["api", "token-file", "timeout"];
 
@@ -59,10 +60,11 @@ public static class ManagementCli
         List<string> operands = [.. words.Skip(command.Split(' ').Length - 1)];
         (HashSet<string> values, HashSet<string> flags, int operandCount) = command switch
         {
-            "cluster show" or "cluster sharding regions" or "cluster sharding stats" or "node list" or "drive list" or "volume list" => (s_common, Flags(), 0),
+            "cluster show" or "cluster sharding regions" or "cluster sharding stats" or "node list" or "drive list" or "volume list" or "upgrade plan" => (s_common, Flags(), 0),
             "cluster leave" or "cluster down" or "drive show" or "volume delete" or "node undrain" or "drive undrain" => (s_common, Flags(), 1),
             "node drain" or "drive evacuate" => (s_common, Flags("wait"), 1),
             "drive add" => ([.. s_common, "size"], Flags(), 2),
+            "node maintenance" => (s_common, Flags("wait"), 2),
             "drive remove" => (s_common, Flags("force"), 1),
             "volume show" or "volume scrub" => (s_common, Flags("wait"), 1),
             "volume create" => ([.. s_common, "layout", "size", "legs", "stripe-width", "stripe-unit", "spread", "drive-class"], Flags("wait"), 1),
@@ -130,10 +132,11 @@ public static class ManagementCli
                     NodeDto[] nodes = await api.Get<NodeDto[]>("/nodes");
                     Print(output, json, nodes, () =>
                     {
-                        var t = new Table("NODE", "STATUS", "REACHABLE", "ROLES", "DRIVES", "CAPACITY", "FREE", "DRAINING");
+                        var t = new Table("NODE", "STATUS", "REACHABLE", "ROLES", "DRIVES", "CAPACITY", "FREE", "DRAINING", "MAINTENANCE");
                         foreach (NodeDto n in nodes)
                         {
-                            t.Row(n.Name, n.Status, n.Reachable ? "yes" : "NO", string.Join(',', n.Roles), n.Drives, Bytes(n.CapacityBytes), Bytes(n.FreeBytes), n.Draining ? "yes" : "no");
+                            t.Row(n.Name, n.Status, n.Reachable ? "yes" : "NO", string.Join(',', n.Roles), n.Drives, Bytes(n.CapacityBytes), Bytes(n.FreeBytes),
+                                n.Draining ? "yes" : "no", n.Maintenance ? "yes" : "no");
                         }
                         return t.ToString();
                     });
@@ -149,6 +152,44 @@ public static class ManagementCli
                             async () => (await api.Get<NodeDto[]>("/nodes")).FirstOrDefault(x => x.Name == n.Name)?.AllocatedSegments ?? 0);
                     }
                     Print(output, json, n, () => $"node {n.Name}: {(n.Draining ? "draining" : "not draining")}, {n.AllocatedSegments} segments on its drives\n");
+                    return 0;
+                }
+            case "node maintenance":
+                {
+                    bool on = operands[1] switch
+                    {
+                        "on" => true,
+                        "off" => false,
+                        var other => throw new CliException($"maintenance is 'on' or 'off', not '{other}'"),
+                    };
+                    if (!on && args.Flag("wait"))
+                    {
+                        await WaitNodeBack(api, operands[0], output, json, TimeSpan.FromSeconds(timeoutSeconds));
+                    }
+                    NodeDto n = await api.Post<NodeDto>($"/nodes/{name}/maintenance", new MaintenanceRequest(on));
+                    Print(output, json, n, () => n.Maintenance
+                        ? $"node {n.Name}: in maintenance, out-after held on its {n.Drives} drive(s); stop it, upgrade it, start it, then: shoal node maintenance {n.Name} off --wait\n"
+                        : $"node {n.Name}: out of maintenance\n");
+                    return 0;
+                }
+            case "upgrade plan":
+                {
+                    UpgradePlanDto plan = await api.Get<UpgradePlanDto>("/upgrade/plan");
+                    Print(output, json, plan, () =>
+                    {
+                        var t = new Table("ORDER", "NODE", "ROLES", "LEGS", "MAINTENANCE", "MAY GO", "REASON");
+                        foreach (UpgradeStepDto step in plan.Steps)
+                        {
+                            t.Row(step.Order, step.Node, string.Join(',', step.Roles), step.Legs, step.Maintenance ? "yes" : "no", step.Refusals.IsEmpty ? "yes" : "NO", step.Reason);
+                        }
+                        var text = new System.Text.StringBuilder(t.ToString());
+                        foreach (UpgradeStepDto step in plan.Steps.Where(s => !s.Refusals.IsEmpty))
+                        {
+                            text.Append(CultureInfo.InvariantCulture, $"{step.Node} may not go now: {string.Join("; ", step.Refusals)}\n");
+                        }
+                        text.Append("each node in turn: shoal node maintenance NODE on; stop it; replace the binary; start it; shoal node maintenance NODE off --wait\n");
+                        return text.ToString();
+                    });
                     return 0;
                 }
             case "drive evacuate" or "drive undrain":
@@ -376,6 +417,40 @@ public static class ManagementCli
     private static string IntegrityText(ScrubDto s) =>
         $"checksums: {s.CorruptReadsServed} read(s) served from another leg, {s.BlocksRepairedTotal} block(s) repaired, {s.UnrepairableBlocksTotal} unrepairable; " +
         (s.Runs == 0 ? "never scrubbed since attach\n" : $"last scrub {s.State}: scanned {s.ScannedBlocks}, bad {s.BadBlocks}, repaired {s.RepairedBlocks}, unrepairable {s.UnrepairableBlocks}\n");
+
+    /// <summary>
+    /// Polls until the node's drives are back online and every leg on them is in sync again (its delta resync done),
+    /// printing each new state once.
+    /// </summary>
+    private static async Task WaitNodeBack(ApiClient api, string node, TextWriter output, bool json, TimeSpan timeout)
+    {
+        var waited = Stopwatch.StartNew();
+        string? last = null;
+        while (true)
+        {
+            DriveDto[] drives = [.. (await api.Get<DriveDto[]>("/drives")).Where(d => d.Node == node && d.Status != "removed")];
+            int away = drives.Count(d => d.Status != "online");
+            int behind = away > 0 ? -1 : (await ListAllVolumes(api))
+                .Sum(v => v.Groups.Sum(g => g.Legs.Count(l => l.Node == node && l.State != "inSync")));
+            if (drives.Length > 0 && away == 0 && behind == 0)
+            {
+                return;
+            }
+            string state = drives.Length == 0 ? $"node {node}: no drives known yet"
+                : away > 0 ? $"node {node}: waiting for {away} of {drives.Length} drive(s) to come back online"
+                : $"node {node}: {behind} leg(s) not in sync yet (delta resync)";
+            if (waited.Elapsed > timeout)
+            {
+                throw new ApiCallException($"{state} after {timeout.TotalSeconds:0} s");
+            }
+            if (!json && state != last)
+            {
+                output.Write(state + "\n");
+                last = state;
+            }
+            await Task.Delay(TimeSpan.FromSeconds(1));
+        }
+    }
 
     /// <summary>Polls until <paramref name="remaining"/> reaches zero, drawing the share moved so far.</summary>
     private static async Task WaitEmpty(TextWriter output, bool json, string what, int initial, TimeSpan timeout, Func<Task<int>> remaining)

@@ -45,13 +45,9 @@ internal static class ClusterRoutes
         new("GET", "/nodes", ApiRole.Read, "Nodes with their roles and drives' capacity", null, "NodeList", async c =>
         {
             ImmutableArray<DriveView> drives = await cp.ListDrives(c.RequestAborted);
-            return ApiResult.Ok(Members(cp).Select(m =>
-            {
-                DriveView[] own = [.. drives.Where(d => d.Inventory?.Node.Value == m.Name && d.Status is not DriveStatus.Removed)];
-                return new NodeDto(m.Name, m.Address, m.Status, m.Reachable, m.Roles, own.Length, own.Sum(d => d.Inventory!.CapacityBytes),
-                    own.Where(d => d.Status is DriveStatus.Online or DriveStatus.Suspect).Sum(d => (long)d.FreeSegments * d.Inventory!.SegmentBytes),
-                    own.Length > 0 && own.All(d => d.Draining), own.Sum(d => d.Allocated.Length + d.Releasing.Length));
-            }).ToArray());
+            ClusterEvent.CurrentClusterState state = cp.ClusterState;
+            return ApiResult.Ok(state.Members.OrderBy(m => m.Address.ToString()).Select(m =>
+                Node(NodeName(m), m, state, [.. drives.Where(d => d.Inventory?.Node.Value == NodeName(m) && d.Status is not DriveStatus.Removed)])).ToArray());
         }),
         new("POST", "/nodes/{name}/drain", ApiRole.Admin, "Drain a node: no new segments on its drives, and every leg on them moves elsewhere (full rebuild)", null, "Node", async c =>
             ApiResult.Accepted(await SetNodeDraining(cp, c, true))),
@@ -113,19 +109,38 @@ internal static class ClusterRoutes
 
     private static async Task<NodeDto> SetNodeDraining(ControlPlane cp, HttpContext c, bool draining)
     {
-        string node = (string)c.Request.RouteValues["name"]!;
-        Member member = cp.ClusterState.Members.FirstOrDefault(m => NodeName(m) == node) ?? throw ApiException.NotFound($"no member {node}");
-        DriveView[] own = [.. (await cp.ListDrives(c.RequestAborted)).Where(d => d.Inventory?.Node.Value == node && d.Status is not DriveStatus.Removed)];
-        if (own.Length == 0)
-        {
-            throw ApiException.Conflict($"node {node} has no drives");
-        }
+        (string node, Member? member, DriveView[] own) = await NodeWithDrives(cp, c, requireMember: true);
         DriveView[] after = await Task.WhenAll(own.Select(d => cp.DriveCommand(new SetDriveDraining(d.Drive, draining), c.RequestAborted)));
-        ClusterEvent.CurrentClusterState state = cp.ClusterState;
-        return new NodeDto(node, member.Address.ToString(), ApiMapping.Name(member.Status), !state.Unreachable.Contains(member),
-            [.. member.Roles.Where(r => r is "target" or "client" or "management").Order()], after.Length, after.Sum(d => d.Inventory?.CapacityBytes ?? 0),
-            after.Sum(d => (long)d.FreeSegments * (d.Inventory?.SegmentBytes ?? 0)), after.All(d => d.Draining), after.Sum(d => d.Allocated.Length + d.Releasing.Length));
+        return Node(node, member, cp.ClusterState, after);
     }
+
+    /// <summary>
+    /// The node named in the route, its member (null when it is not in the cluster now, e.g. stopped for an upgrade) and
+    /// its drives (not removed); 404 when it is neither a member nor has drives (or is no member and one is required),
+    /// 409 when it has no drives.
+    /// </summary>
+    internal static async Task<(string Node, Member? Member, DriveView[] Drives)> NodeWithDrives(ControlPlane cp, HttpContext c, bool requireMember)
+    {
+        string node = (string)c.Request.RouteValues["name"]!;
+        Member? member = cp.ClusterState.Members.FirstOrDefault(m => NodeName(m) == node);
+        DriveView[] own = [.. (await cp.ListDrives(c.RequestAborted)).Where(d => d.Inventory?.Node.Value == node && d.Status is not DriveStatus.Removed)];
+        if (member == null && (requireMember || own.Length == 0))
+        {
+            throw ApiException.NotFound($"no member {node}");
+        }
+        return own.Length == 0 ? throw ApiException.Conflict($"node {node} has no drives") : (node, member, own);
+    }
+
+    /// <summary>A node and its drives as the API shows it; a node that is not a member now shows status "absent".</summary>
+    internal static NodeDto Node(string node, Member? m, ClusterEvent.CurrentClusterState state, DriveView[] own) => new(
+        node, m?.Address.ToString() ?? "", m == null ? "absent" : ApiMapping.Name(m.Status), m != null && !state.Unreachable.Contains(m),
+        m == null ? [] : FunctionRoles(m), own.Length,
+        own.Sum(d => d.Inventory?.CapacityBytes ?? 0),
+        own.Where(d => d.Status is DriveStatus.Online or DriveStatus.Suspect).Sum(d => (long)d.FreeSegments * (d.Inventory?.SegmentBytes ?? 0)),
+        own.Length > 0 && own.All(d => d.Draining), own.Sum(d => d.Allocated.Length + d.Releasing.Length),
+        own.Length > 0 && own.All(d => d.MaintenanceSince != null));
+
+    internal static ImmutableArray<string> FunctionRoles(Member m) => [.. m.Roles.Where(r => r is "target" or "client" or "management").Order()];
 
     private static double Mean(long sumMicros, ImmutableArray<long> buckets)
     {
@@ -134,15 +149,14 @@ internal static class ClusterRoutes
     }
 
     /// <summary>A member's node name is its role that is not a function role (the node adds its name as its first role).</summary>
-    private static string NodeName(Member m) =>
+    internal static string NodeName(Member m) =>
         m.Roles.FirstOrDefault(r => r is not ("target" or "client" or "management")) ?? m.Address.ToString();
 
     private static ImmutableArray<MemberDto> Members(ControlPlane cp)
     {
         ClusterEvent.CurrentClusterState state = cp.ClusterState;
         return [.. state.Members.OrderBy(m => m.Address.ToString()).Select(m => new MemberDto(
-            m.Address.ToString(), NodeName(m), ApiMapping.Name(m.Status), !state.Unreachable.Contains(m),
-            [.. m.Roles.Where(r => r is "target" or "client" or "management").Order()]))];
+            m.Address.ToString(), NodeName(m), ApiMapping.Name(m.Status), !state.Unreachable.Contains(m), FunctionRoles(m)))];
     }
 
     private static Member Member(ControlPlane cp, AddressRequest request)

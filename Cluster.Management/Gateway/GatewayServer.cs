@@ -34,7 +34,7 @@ public sealed class GatewayServer : IAsyncDisposable
 
     public IPEndPoint? EndPoint { get; private set; }
 
-    public static IReadOnlyList<ApiRoute> Routes(ControlPlane cp) => [.. VolumeRoutes.All(cp), .. ClusterRoutes.All(cp)];
+    public static IReadOnlyList<ApiRoute> Routes(ControlPlane cp) => [.. VolumeRoutes.All(cp), .. ClusterRoutes.All(cp), .. UpgradeRoutes.All(cp)];
 
     public static GatewayServer Create(ActorSystem system, GatewayOptions options, Action<string> log)
     {

@@ -128,7 +128,7 @@ public sealed class BadInputTests(ITestOutputHelper output)
         }
         using (FrameSocket raw = Connect(endpoint))
         {
-            WireException e = Assert.Throws<WireException>(() => Handshake.Client(raw, key, minVersion: 2, maxVersion: 2));
+            WireException e = Assert.Throws<WireException>(() => Handshake.Client(raw, key, minVersion: Handshake.MaxVersion + 1, maxVersion: Handshake.MaxVersion + 1));
             Assert.Equal(WireStatus.Unsupported, e.Status);
         }
 

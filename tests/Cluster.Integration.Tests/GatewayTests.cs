@@ -219,6 +219,11 @@ public sealed partial class GatewayTests(EmbeddedNode node, ITestOutputHelper ou
             ("GET", "drives/not-a-drive-id", null, "admin", HttpStatusCode.BadRequest),
             ("DELETE", "drives/00000000000000000000000000000000", null, "admin", HttpStatusCode.NotFound),
             ("POST", "cluster/down", "{}", "admin", HttpStatusCode.BadRequest),
+            ("POST", "nodes/shoal1/maintenance", "{}", "admin", HttpStatusCode.BadRequest),
+            ("POST", "nodes/shoal1/maintenance", "{\"on\":\"yes\"}", "admin", HttpStatusCode.BadRequest),
+            ("POST", "nodes/no-such-node/maintenance", "{\"on\":true}", "admin", HttpStatusCode.NotFound),
+            ("POST", "nodes/shoal1/maintenance", "{\"on\":true}", "admin", HttpStatusCode.Conflict),
+            ("POST", "nodes/shoal1/maintenance", "{\"on\":true}", "read", HttpStatusCode.Forbidden),
             ("POST", "cluster/leave", "{\"address\":\"akka.tcp://shoal@10.9.9.9:1\"}", "admin", HttpStatusCode.NotFound),
             ("POST", "volumes", "{\"name\":\"bad2\",\"layout\":\"mirror\",\"sizeBytes\":134217728}", null, HttpStatusCode.Unauthorized),
             ("POST", "volumes", "{\"name\":\"bad2\",\"layout\":\"mirror\",\"sizeBytes\":134217728}", "wrong-token-0123456789", HttpStatusCode.Unauthorized),
@@ -298,6 +303,29 @@ public sealed partial class GatewayTests(EmbeddedNode node, ITestOutputHelper ou
     }
 
     [Fact]
+    public void Upgrade_plan_and_maintenance_refuse_the_node_holding_every_in_sync_leg()
+    {
+        // One node holds both legs of every group of demo: it may not go into maintenance, and the plan says why.
+        (int code, string text) = node.Cli("upgrade", "plan", "--json");
+        Assert.True(code == 0, text);
+        using (JsonDocument plan = JsonDocument.Parse(text))
+        {
+            JsonElement step = Assert.Single(plan.RootElement.GetProperty("steps").EnumerateArray());
+            Assert.Equal("shoal1", step.GetProperty("node").GetString());
+            Assert.Contains("last", step.GetProperty("reason").GetString(), StringComparison.Ordinal);
+            Assert.Contains(step.GetProperty("refusals").EnumerateArray(), r => r.GetString() == "volume demo group 0: its only in-sync legs are on node shoal1");
+        }
+        (code, text) = node.Cli("node", "maintenance", "shoal1", "on");
+        Assert.True(code == 1, text);
+        Assert.Contains("409", text, StringComparison.Ordinal);
+        Assert.Contains("volume demo group 0: its only in-sync legs are on node shoal1", text, StringComparison.Ordinal);
+        (code, text) = node.Cli("node", "list");
+        Assert.True(code == 0 && text.Contains("MAINTENANCE", StringComparison.Ordinal), text);
+        (code, text) = node.Cli("node", "maintenance", "shoal1", "sideways");
+        Assert.True(code == 2, text);
+    }
+
+    [Fact]
     public async Task Creating_an_existing_volume_with_the_same_spec_returns_it()
     {
         using HttpClient admin = node.Http(node.AdminToken);
@@ -355,6 +383,7 @@ public sealed partial class GatewayTests(EmbeddedNode node, ITestOutputHelper ou
             ("/volumes", "get"), ("/volumes", "post"), ("/volumes/{name}", "get"), ("/volumes/{name}", "delete"), ("/volumes/{name}/grow", "post"),
             ("/volumes/{name}/attach", "post"), ("/volumes/{name}/detach", "post"), ("/drives", "get"), ("/drives/{id}", "get"), ("/drives/{id}", "delete"),
             ("/nodes", "get"), ("/nodes/{name}/drain", "post"), ("/nodes/{name}/undrain", "post"), ("/drives/{id}/evacuate", "post"), ("/cluster", "get"), ("/cluster/sharding", "get"), ("/cluster/leave", "post"), ("/cluster/down", "post"), ("/stats", "get"),
+            ("/nodes/{name}/maintenance", "post"), ("/upgrade/plan", "get"),
         })
         {
             Assert.True(paths.TryGetProperty(path, out JsonElement item) && item.TryGetProperty(method, out _), $"{method} {path} missing from the OpenAPI document");

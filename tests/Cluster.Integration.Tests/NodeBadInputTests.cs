@@ -22,6 +22,9 @@ public sealed class NodeBadInputTests
         { ["node", "start", "--name", "n1", "--data-dir", "{dir}", "--cluster-key-file", "k", "--akka", "127.0.0.1:1", "--roles", "client", "--segment-size", "1000"], "--segment-size must be a multiple of 1 MiB" },
         { ["node", "start", "--name", "n1", "--data-dir", "{dir}", "--cluster-key-file", "k", "--akka", "not-an-endpoint"], "not-an-endpoint" },
         { ["node", "start", "--name", "n1", "--data-dir", "{dir}", "--cluster-key-file", "k", "--akka", "127.0.0.1:1", "--bogus", "x"], "--bogus" },
+        { ["node", "start", "--name", "n1", "--data-dir", "{dir}", "--cluster-key-file", "k", "--akka", "127.0.0.1:1", "--wire-protocol", "3"], "option '--wire-protocol' must be a whole number from 1 to 2, not '3'" },
+        { ["node", "start", "--name", "n1", "--data-dir", "{dir}", "--cluster-key-file", "k", "--akka", "127.0.0.1:1", "--wire-protocol", "0"], "option '--wire-protocol' must be a whole number from 1 to 2, not '0'" },
+        { ["node", "start", "--name", "n1", "--data-dir", "{dir}", "--cluster-key-file", "k", "--akka", "127.0.0.1:1", "--maintenance-window", "0"], "option '--maintenance-window' must be a whole number from 1" },
         { ["node", "start", "--name", "client", "--data-dir", "{dir}", "--cluster-key-file", "k", "--akka", "127.0.0.1:1"], "not a role name" },
         { ["node", "start", "--name", "n 1", "--data-dir", "{dir}", "--cluster-key-file", "k", "--akka", "127.0.0.1:1"], "node name 'n 1'" },
     };

@@ -23,6 +23,7 @@ internal sealed class NodeCluster : IDisposable
     private readonly int[] _akkaPorts = [.. Enumerable.Range(0, MaxNodes).Select(_ => Ports.Free())];
     private readonly int[] _dataPorts = [.. Enumerable.Range(0, MaxNodes).Select(_ => Ports.Free())];
     private readonly int[] _nbdPorts = [.. Enumerable.Range(0, MaxNodes).Select(_ => Ports.Free())];
+    private readonly int _httpPort = Ports.Free();
     private readonly ShoalProcess?[] _nodes = new ShoalProcess?[MaxNodes];
     private readonly HashSet<int> _forced = [];
     private readonly int _outAfterSeconds;
@@ -30,15 +31,21 @@ internal sealed class NodeCluster : IDisposable
     private readonly string _segmentSize;
     private readonly string? _resyncRate;
     private readonly bool _management;
-    private readonly int _httpPort = Ports.Free();
+    private readonly bool _volumeAtStart;
+    private readonly Func<int, IEnumerable<string>>? _extraArgs;
 
     /// <param name="client">1: n1 is converged (target and client); 4: a client-only n4</param>
     /// <param name="resyncRate">the client's --resync-rate; null for the node's default</param>
-    /// <param name="management">n1 also has the management role (the REST gateway the CLI talks to)</param>
+    /// <param name="management">n1 also has the management role and serves the REST gateway at <see cref="ApiUrl"/></param>
+    /// <param name="extraArgs">more <c>shoal node start</c> options for a node (e.g. <c>--wire-protocol 1</c>)</param>
+    /// <param name="volumeAtStart">the client creates and attaches the volume as it starts; false: the test does it through the gateway
+    /// (once every node's drives are registered, so placement sees them all)</param>
     public NodeCluster(string journalConnection, int outAfterSeconds, int client = 1, string volumeSize = VolumeSize, string segmentSize = SegmentSize, string? resyncRate = null,
-        bool management = false)
+        bool management = false, Func<int, IEnumerable<string>>? extraArgs = null, bool volumeAtStart = true)
     {
+        _volumeAtStart = volumeAtStart;
         _management = management;
+        _extraArgs = extraArgs;
         _journal = journalConnection;
         _outAfterSeconds = outAfterSeconds;
         _volumeSize = volumeSize;
@@ -59,20 +66,23 @@ internal sealed class NodeCluster : IDisposable
 
     public string NbdUri => UriOf(Client);
 
+    /// <summary>n1's REST gateway (with <c>management: true</c>).</summary>
+    public string ApiUrl => $"http://127.0.0.1:{_httpPort}/api/v1";
+
+    /// <summary>The admin token n1 wrote in its data directory at start.</summary>
+    public string AdminTokenFile => Path.Combine(Root, "n1", "admin.token");
+
+    /// <summary>Runs the <c>shoal</c> CLI against n1's gateway.</summary>
+    public (int ExitCode, string Output) Cli(params string[] args) =>
+        ShoalProcess.RunToEnd([.. args, "--api", ApiUrl, "--token-file", AdminTokenFile]);
+
     public string UriOf(int n) => $"nbd://127.0.0.1:{_nbdPorts[n - 1]}/{Volume}";
 
     public string StatsFile(int n) => Path.Combine(Root, $"n{n}.stats.json");
 
     public ShoalProcess Node(int n) => _nodes[n - 1] ?? throw new InvalidOperationException($"n{n} is not running");
 
-    /// <summary>n1's gateway (with <c>management</c>).</summary>
-    public string Api => $"http://127.0.0.1:{_httpPort}/api/v1";
-
     public string AkkaAddress(int n) => $"127.0.0.1:{_akkaPorts[n - 1]}";
-
-    /// <summary>The operator CLI against n1's gateway with n1's admin token.</summary>
-    public (int ExitCode, string Output) Cli(params string[] args) =>
-        ShoalProcess.RunToEnd([.. args, "--api", Api, "--token-file", Path.Combine(Root, "n1", "admin.token")]);
 
     public string DrivePath(int n, int drive) => Path.Combine(Root, $"n{n}", $"d{drive}.img");
 
@@ -106,25 +116,25 @@ internal sealed class NodeCluster : IDisposable
         }
         bool target = n <= 3;
         bool client = n == Client || _forced.Contains(n);
-        string roles = target && client ? "target,client" : target ? "target" : "client";
+        args.AddRange(["--roles", (target && client ? "target,client" : target ? "target" : "client") + (_management && n == 1 ? ",management" : "")]);
         if (_management && n == 1)
         {
-            roles += ",management";
             args.AddRange(["--http-listen", $"127.0.0.1:{_httpPort}"]);
         }
-        args.AddRange(["--roles", roles]);
+        args.AddRange(_extraArgs?.Invoke(n) ?? []);
         if (target)
         {
             args.AddRange(["--drive", DrivePath(n, 0) + "=256MiB", "--drive", DrivePath(n, 1) + "=256MiB", "--data-listen", $"127.0.0.1:{_dataPorts[n - 1]}"]);
         }
-        if (n == Client)
+        if (n == Client && _volumeAtStart)
         {
             args.AddRange(["--volume", $"{Volume}=mirror:2:{_volumeSize}"]);
         }
         args.AddRange(["--stats-file", StatsFile(n)]);
         if (client)
         {
-            args.AddRange(["--attach", Volume, "--nbd-listen", $"127.0.0.1:{_nbdPorts[n - 1]}"]);
+            args.AddRange(_volumeAtStart || _forced.Contains(n) ? ["--attach", Volume] : []);
+            args.AddRange(["--nbd-listen", $"127.0.0.1:{_nbdPorts[n - 1]}"]);
             if (_resyncRate != null)
             {
                 args.AddRange(["--resync-rate", _resyncRate]);
@@ -165,6 +175,16 @@ internal sealed class NodeCluster : IDisposable
         int code = node.ExitCode;
         node.Dispose();
         return code;
+    }
+
+    /// <summary>An orderly stop (SIGTERM: the node leaves the cluster, its shards hand over), as for an upgrade.</summary>
+    public void Stop(int n)
+    {
+        ShoalProcess node = Node(n);
+        node.Signal("TERM");
+        Assert.True(node.WaitForExit(TimeSpan.FromSeconds(60)), $"n{n} did not stop within 60 s of SIGTERM");
+        node.Dispose();
+        _nodes[n - 1] = null;
     }
 
     public void Kill9(int n)

@@ -548,7 +548,8 @@
       return el('tr', { dataset: { testid: 'node-row', node: n.name, status: n.status } },
         el('td', null, el('strong', { text: n.name }), el('div', { class: 'mono muted small', text: shortAddress(n.address) })),
         el('td', null, badge(n.status, statusTone(n.status)), ' ', n.reachable ? null : badge('unreachable', 'bad'), ' ',
-          n.draining ? badge('draining', 'warn', 'node-draining') : null),
+          n.draining ? badge('draining', 'warn', 'node-draining') : null, ' ',
+          n.maintenance ? badge('maintenance', 'warn', 'node-maintenance') : null),
         rolesCell(n.roles),
         el('td', { class: 'num', text: String(n.drives) }),
         el('td', { class: 'wide' }, n.capacityBytes > 0
@@ -559,7 +560,8 @@
       const drives = data.drives.filter((d) => d.node === name && d.status !== 'removed');
       return el('tr', { class: 'gone', dataset: { testid: 'node-row', node: name, status: 'gone' } },
         el('td', null, el('strong', { text: name })),
-        el('td', null, badge('not a member', 'bad', 'node-gone')),
+        el('td', null, badge('not a member', 'bad', 'node-gone'), ' ',
+          drives.some((d) => d.maintenanceSince) ? badge('maintenance', 'warn', 'node-maintenance') : null),
         el('td', null),
         el('td', { class: 'num', text: String(drives.length) }),
         el('td', { class: 'wide muted small', text: `its drives: ${[...new Set(drives.map((d) => d.status))].join(', ')}` }));
@@ -576,7 +578,8 @@
           el('div', { class: 'mono muted small', text: d.id.slice(0, 8) })),
         el('td', { text: d.node }),
         el('td', { title: `since ${new Date(d.statusSince).toLocaleString('en-GB')}` }, badge(d.status, statusTone(d.status), 'drive-status'), ' ',
-          d.draining ? badge('draining', 'warn', 'drive-draining') : null),
+          d.draining ? badge('draining', 'warn', 'drive-draining') : null, ' ',
+          d.maintenanceSince ? badge('maintenance', 'warn', 'drive-maintenance') : null),
         el('td', { text: d.driveClass }),
         el('td', { class: 'small', text: `${d.rack} / ${d.zone}` }),
         el('td', { class: 'wide' }, bar(fraction, fraction > 0.9 ? 'warn' : 'ok',

@@ -53,7 +53,7 @@ internal sealed class EntityCluster : IAsyncDisposable
     /// <summary>Drive ids by node.</summary>
     public ImmutableArray<ImmutableArray<DriveId>> Drives { get; }
 
-    public static DriveHealthOptions Health { get; } = new() { OutAfter = TimeSpan.FromMinutes(10) };
+    public static DriveHealthOptions Health { get; } = new() { OutAfter = TimeSpan.FromMinutes(10), MaintenanceWindow = TimeSpan.FromMinutes(20) };
 
     public static async Task<EntityCluster> StartAsync(int seed)
     {

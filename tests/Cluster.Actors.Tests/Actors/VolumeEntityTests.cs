@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using Akka.Actor;
+using Shoal.Actors.Drives;
 using Shoal.Actors.Placement;
 using Shoal.Actors.Protocol;
 using Shoal.DataPath.Volume;
@@ -209,5 +210,38 @@ public sealed class VolumeEntityTests(ITestOutputHelper output) : IAsyncLifetime
         output.WriteLine($"drive offline at {offline.StatusSince:O}; volume epoch {replaced.Epoch} after replacement");
         // The lost drive's old segments are being released (they are wiped when its target returns).
         await _cluster.WaitAsync("old segments released", async () => (await _cluster.DriveAsync(lost)).Allocated.IsEmpty);
+    }
+
+    [Fact]
+    public async Task A_node_in_maintenance_gets_no_new_legs_and_keeps_its_legs_past_out_after_until_the_window_ends()
+    {
+        VolumeView created = await CreateAsync();
+        await AttachAsync(s_a);
+        DriveId away = created.Groups[0].Legs[0].Segment.Drive;
+        int node = _cluster.NodeOf(away);
+        foreach (DriveId drive in _cluster.Drives[node - 1])
+        {
+            Assert.NotNull(Assert.IsType<DriveStateReply>(await _cluster.AskAsync<IDriveReply>(_cluster.DriveEntities, new SetDriveMaintenance(drive, true))).View.MaintenanceSince);
+        }
+
+        // Placement leaves the node out while it is in maintenance.
+        await _cluster.WaitAsync("the directory sees the maintenance", async () =>
+            (await _cluster.Directory.Ask<DriveList>(new ListDrives(), EntityCluster.AskTimeout)).Drives.Count(d => d.MaintenanceSince != null) == EntityCluster.DrivesPerNode);
+        var other = new VolumeName("db2");
+        VolumeView placed = Assert.IsType<VolumeStateReply>(await _cluster.SendAsync(new CreateVolume(other, s_mirror))).View;
+        Assert.All(placed.Groups.SelectMany(g => g.Legs), l => Assert.NotEqual(node, _cluster.NodeOf(l.Segment.Drive)));
+
+        // The node stops: offline, and far past out-after nothing is replaced.
+        _cluster.Agents[node - 1].Tell(new FakeTargetAgent.SetHeartbeats(false), ActorRefs.NoSender);
+        await _cluster.WaitAsync("drive offline", async () => (await _cluster.DriveAsync(away)).Status == DriveStatus.Offline);
+        _cluster.Clock.Advance(EntityCluster.Health.OutAfter + TimeSpan.FromMinutes(1));
+        await _cluster.WaitAsync("a few health checks", async () => (await _cluster.DriveAsync(away)).Status == DriveStatus.Offline);
+        Assert.Equal(DriveStatus.Offline, (await _cluster.DriveAsync(away)).Status);
+        Assert.Contains((await _cluster.ViewAsync(s_vol)).Groups.SelectMany(g => g.Legs), l => l.Segment.Drive == away);
+
+        // It never comes back: when the window ends, maintenance ends by itself and the legs are rebuilt elsewhere.
+        _cluster.Clock.Advance(EntityCluster.Health.MaintenanceWindow - EntityCluster.Health.OutAfter);
+        await _cluster.WaitAsync("drive out after the window", async () => (await _cluster.DriveAsync(away)) is { Status: DriveStatus.Out, MaintenanceSince: null });
+        await _cluster.WaitAsync("leg replaced", async () => (await _cluster.ViewAsync(s_vol)).Groups.All(g => g.Legs.All(l => l.Segment.Drive != away)));
     }
 }

@@ -81,5 +81,31 @@ public sealed class SerializerTests : IDisposable
         Assert.Throws<ArgumentException>(() => serializer.Manifest("not a message"));
     }
 
+    [Fact]
+    public void A_newer_nodes_message_with_an_unknown_field_decodes_and_the_field_is_ignored()
+    {
+        // What a node one version ahead sends (or journals): the same record with one field added (docs/adr/0005).
+        ShoalSerializer serializer = Serializer;
+        var drive = new DriveId(Guid.Parse("00000000000000000000000000000007"));
+        string json = System.Text.Encoding.UTF8.GetString(serializer.ToBinary(new SetDriveDraining(drive, true)));
+        byte[] newer = System.Text.Encoding.UTF8.GetBytes(json.TrimEnd('}') + ",\"AddedInANewerVersion\":{\"Nested\":[1,2]}}");
+        Assert.Equal(new SetDriveDraining(drive, true), serializer.FromBinary(newer, nameof(SetDriveDraining)));
+    }
+
+    [Fact]
+    public void An_older_nodes_message_without_a_field_added_since_decodes_with_its_default()
+    {
+        // DriveView gained MaintenanceSince (rolling upgrades): a reply from a node before that has no such field.
+        ShoalSerializer serializer = Serializer;
+        var reply = (DriveStateReply)SampleValues.Create(typeof(DriveStateReply));
+        Assert.NotNull(reply.View.MaintenanceSince);
+        var json = System.Text.Json.Nodes.JsonNode.Parse(serializer.ToBinary(reply))!.AsObject();
+        Assert.True(json["View"]!.AsObject().Remove(nameof(DriveView.MaintenanceSince)));
+        var decoded = (DriveStateReply)serializer.FromBinary(System.Text.Encoding.UTF8.GetBytes(json.ToJsonString()), nameof(DriveStateReply));
+        Assert.Null(decoded.View.MaintenanceSince);
+        Assert.Equal(reply.View.Drive, decoded.View.Drive);
+        Assert.Equal(reply.View.Draining, decoded.View.Draining);
+    }
+
     public void Dispose() => _system.Dispose();
 }

@@ -131,4 +131,80 @@ public sealed class DriveStateTests
         Step(state, new GetDrive(Drive(2)), T0, out IDriveReply misrouted);
         Assert.IsType<DriveCommandRefused>(misrouted);
     }
+
+    [Fact]
+    public void Maintenance_holds_out_after_while_the_node_is_away_and_releases_it_when_left()
+    {
+        DriveState state = Step(Registered(), new SetDriveMaintenance(s_drive, true), T0);
+        Assert.True(state.InMaintenance);
+        Assert.False(state.Allocatable);
+        DateTimeOffset offlineAt = T0 + TimeSpan.FromSeconds(2);
+        state = Step(state, new NodeUnreachable(s_drive, new NodeId("n1")), offlineAt);
+        Assert.Equal(DriveStatus.Offline, state.Status);
+
+        // Far past out-after but inside the window: still offline, never out.
+        state = Step(state, new CheckDriveHealth(s_drive, T0), offlineAt + s_options.OutAfter * 3);
+        Assert.Equal(DriveStatus.Offline, state.Status);
+        Assert.True(state.InMaintenance);
+
+        // Leaving is refused while the drive is away, accepted once it is back online.
+        Step(state, new SetDriveMaintenance(s_drive, false), offlineAt + s_options.OutAfter * 3, out IDriveReply early);
+        Assert.Contains("back online", Assert.IsType<DriveCommandRefused>(early).Reason, StringComparison.Ordinal);
+        DateTimeOffset backAt = offlineAt + s_options.OutAfter * 3 + TimeSpan.FromSeconds(1);
+        state = Step(state, new DriveHeartbeat(s_drive, new NodeId("n1")), backAt);
+        Assert.Equal(DriveStatus.Online, state.Status);
+        Assert.False(state.Allocatable);
+        state = Step(state, new SetDriveMaintenance(s_drive, false), backAt);
+        Assert.False(state.InMaintenance);
+        Assert.True(state.Allocatable);
+
+        // Out of maintenance the clock runs as before.
+        DateTimeOffset downAgain = backAt + TimeSpan.FromSeconds(1);
+        state = Step(state, new NodeUnreachable(s_drive, new NodeId("n1")), downAgain);
+        state = Step(state, new CheckDriveHealth(s_drive, backAt), downAgain + s_options.OutAfter);
+        Assert.Equal(DriveStatus.Out, state.Status);
+    }
+
+    [Fact]
+    public void Maintenance_ends_by_itself_after_the_window_and_out_after_resumes()
+    {
+        DriveState state = Step(Registered(), new SetDriveMaintenance(s_drive, true), T0);
+        state = Step(state, new NodeUnreachable(s_drive, new NodeId("n1")), T0);
+        state = Step(state, new CheckDriveHealth(s_drive, T0), T0 + s_options.MaintenanceWindow - TimeSpan.FromSeconds(1));
+        Assert.True(state.InMaintenance);
+        Assert.Equal(DriveStatus.Offline, state.Status);
+
+        Decision<IDriveEvent, IDriveReply> ended = state.Decide(new CheckDriveHealth(s_drive, T0), T0 + s_options.MaintenanceWindow, s_options);
+        DriveMaintenanceChanged change = Assert.IsType<DriveMaintenanceChanged>(Assert.Single(ended.Events));
+        Assert.False(change.Maintenance);
+        Assert.Contains("window", change.Reason, StringComparison.Ordinal);
+        state = ended.Events.Aggregate(state, (s, e) => s.Apply(e));
+        Assert.False(state.InMaintenance);
+
+        // Offline since T0, longer than out-after: out on the next check.
+        state = Step(state, new CheckDriveHealth(s_drive, T0), T0 + s_options.MaintenanceWindow + TimeSpan.FromSeconds(1));
+        Assert.Equal(DriveStatus.Out, state.Status);
+    }
+
+    [Fact]
+    public void Maintenance_blocks_new_segments_keeps_held_ones_and_leaves_draining_alone()
+    {
+        DriveState state = Step(Registered(), new AllocateSegments(s_drive, [Owner(0)]), T0);
+        state = Step(state, new SetDriveDraining(s_drive, true), T0);
+        state = Step(state, new SetDriveMaintenance(s_drive, true), T0);
+        Assert.True(state.Draining);
+        Step(state, new AllocateSegments(s_drive, [Owner(0)]), T0, out IDriveReply again);
+        Assert.Single(Assert.IsType<SegmentsGranted>(again).Segments);
+
+        state = Step(state, new SetDriveDraining(s_drive, false), T0);
+        Step(state, new AllocateSegments(s_drive, [Owner(1)]), T0, out IDriveReply refused);
+        Assert.Contains("maintenance", Assert.IsType<DriveCommandRefused>(refused).Reason, StringComparison.Ordinal);
+        state = Step(state, new SetDriveMaintenance(s_drive, false), T0);
+        Assert.False(state.Draining);
+        Step(state, new AllocateSegments(s_drive, [Owner(1)]), T0, out IDriveReply granted);
+        Assert.IsType<SegmentsGranted>(granted);
+
+        Step(DriveState.Empty(s_drive), new SetDriveMaintenance(s_drive, true), T0, out IDriveReply unregistered);
+        Assert.IsType<DriveCommandRefused>(unregistered);
+    }
 }
