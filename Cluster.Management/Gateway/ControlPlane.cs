@@ -64,9 +64,25 @@ public sealed class ControlPlane(ActorSystem system, GatewayOptions options)
     public async Task<VolumeView> GetVolume(VolumeName name, CancellationToken cancel) =>
         await FindVolume(name, cancel).ConfigureAwait(false) ?? throw ApiException.NotFound($"volume {name} does not exist");
 
-    /// <summary>The first page of volumes in name order (<see cref="GatewayOptions.MaxListedVolumes"/>).</summary>
-    public async Task<ImmutableArray<VolumeView>> ListVolumes(CancellationToken cancel) =>
-        (await ListVolumes(after: null, options.MaxListedVolumes, cancel).ConfigureAwait(false)).Views;
+    /// <summary>
+    /// Every volume, a page at a time: what the maintenance check and the metrics must see whole (the catalog bounds
+    /// how many there are).
+    /// </summary>
+    public async Task<ImmutableArray<VolumeView>> ListVolumes(CancellationToken cancel)
+    {
+        var all = ImmutableArray.CreateBuilder<VolumeView>();
+        VolumeName? after = null;
+        while (true)
+        {
+            (ImmutableArray<VolumeView> views, VolumeName? last, bool more) = await ListVolumes(after, options.MaxListedVolumes, cancel).ConfigureAwait(false);
+            all.AddRange(views);
+            if (!more)
+            {
+                return all.ToImmutable();
+            }
+            after = last;
+        }
+    }
 
     /// <summary>
     /// One page of volumes in ordinal name order: the cataloged names after <paramref name="after"/>, at most

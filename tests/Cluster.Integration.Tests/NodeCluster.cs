@@ -23,28 +23,30 @@ internal sealed class NodeCluster : IDisposable
     private readonly int[] _akkaPorts = [.. Enumerable.Range(0, MaxNodes).Select(_ => Ports.Free())];
     private readonly int[] _dataPorts = [.. Enumerable.Range(0, MaxNodes).Select(_ => Ports.Free())];
     private readonly int[] _nbdPorts = [.. Enumerable.Range(0, MaxNodes).Select(_ => Ports.Free())];
-    private readonly int _httpPort = Ports.Free();
+    private readonly int[] _httpPorts = [.. Enumerable.Range(0, MaxNodes).Select(_ => Ports.Free())];
     private readonly ShoalProcess?[] _nodes = new ShoalProcess?[MaxNodes];
     private readonly HashSet<int> _forced = [];
     private readonly int _outAfterSeconds;
     private readonly string _volumeSize;
     private readonly string _segmentSize;
     private readonly string? _resyncRate;
-    private readonly bool _management;
+    private readonly int _managementNodes;
     private readonly bool _volumeAtStart;
     private readonly Func<int, IEnumerable<string>>? _extraArgs;
 
     /// <param name="client">1: n1 is converged (target and client); 4: a client-only n4</param>
     /// <param name="resyncRate">the client's --resync-rate; null for the node's default</param>
     /// <param name="management">n1 also has the management role and serves the REST gateway at <see cref="ApiUrl"/></param>
+    /// <param name="managementNodes">with <paramref name="management"/>: how many nodes from n1 on serve a gateway
+    /// (a second one is the operator's way in while n1 restarts)</param>
     /// <param name="extraArgs">more <c>shoal node start</c> options for a node (e.g. <c>--wire-protocol 1</c>)</param>
     /// <param name="volumeAtStart">the client creates and attaches the volume as it starts; false: the test does it through the gateway
     /// (once every node's drives are registered, so placement sees them all)</param>
     public NodeCluster(string journalConnection, int outAfterSeconds, int client = 1, string volumeSize = VolumeSize, string segmentSize = SegmentSize, string? resyncRate = null,
-        bool management = false, Func<int, IEnumerable<string>>? extraArgs = null, bool volumeAtStart = true)
+        bool management = false, Func<int, IEnumerable<string>>? extraArgs = null, bool volumeAtStart = true, int managementNodes = 1)
     {
+        _managementNodes = management ? managementNodes : 0;
         _volumeAtStart = volumeAtStart;
-        _management = management;
         _extraArgs = extraArgs;
         _journal = journalConnection;
         _outAfterSeconds = outAfterSeconds;
@@ -67,14 +69,22 @@ internal sealed class NodeCluster : IDisposable
     public string NbdUri => UriOf(Client);
 
     /// <summary>n1's REST gateway (with <c>management: true</c>).</summary>
-    public string ApiUrl => $"http://127.0.0.1:{_httpPort}/api/v1";
+    public string ApiUrl => ApiUrlOf(1);
+
+    /// <summary>Node n's REST gateway (n ≤ managementNodes).</summary>
+    public string ApiUrlOf(int n) => $"http://127.0.0.1:{_httpPorts[n - 1]}/api/v1";
 
     /// <summary>The admin token n1 wrote in its data directory at start.</summary>
-    public string AdminTokenFile => Path.Combine(Root, "n1", "admin.token");
+    public string AdminTokenFile => AdminTokenFileOf(1);
+
+    public string AdminTokenFileOf(int n) => Path.Combine(Root, $"n{n}", "admin.token");
 
     /// <summary>Runs the <c>shoal</c> CLI against n1's gateway.</summary>
-    public (int ExitCode, string Output) Cli(params string[] args) =>
-        ShoalProcess.RunToEnd([.. args, "--api", ApiUrl, "--token-file", AdminTokenFile]);
+    public (int ExitCode, string Output) Cli(params string[] args) => CliVia(1, args);
+
+    /// <summary>Runs the <c>shoal</c> CLI against node n's gateway with its admin token.</summary>
+    public (int ExitCode, string Output) CliVia(int n, params string[] args) =>
+        ShoalProcess.RunToEnd([.. args, "--api", ApiUrlOf(n), "--token-file", AdminTokenFileOf(n)]);
 
     public string UriOf(int n) => $"nbd://127.0.0.1:{_nbdPorts[n - 1]}/{Volume}";
 
@@ -116,10 +126,11 @@ internal sealed class NodeCluster : IDisposable
         }
         bool target = n <= 3;
         bool client = n == Client || _forced.Contains(n);
-        args.AddRange(["--roles", (target && client ? "target,client" : target ? "target" : "client") + (_management && n == 1 ? ",management" : "")]);
-        if (_management && n == 1)
+        bool management = n <= _managementNodes;
+        args.AddRange(["--roles", (target && client ? "target,client" : target ? "target" : "client") + (management ? ",management" : "")]);
+        if (management)
         {
-            args.AddRange(["--http-listen", $"127.0.0.1:{_httpPort}"]);
+            args.AddRange(["--http-listen", $"127.0.0.1:{_httpPorts[n - 1]}"]);
         }
         args.AddRange(_extraArgs?.Invoke(n) ?? []);
         if (target)

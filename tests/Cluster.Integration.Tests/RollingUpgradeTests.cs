@@ -11,12 +11,14 @@ namespace Shoal.Integration.Tests;
 
 /// <summary>
 /// A rolling upgrade with real processes (docs/adr/0005-rolling-upgrades.md): three converged <c>shoal node</c>s on a
-/// PostgreSQL journal, n1 also the management node, n3 started at the previous wire protocol (<c>--wire-protocol 1</c>,
-/// as a node not yet upgraded, until its own restart brings it back at v2), a mirror:2 volume attached on n1 under fio with crc32c verification the whole time.
-/// The target nodes are restarted one at a time in the order <c>shoal upgrade plan</c> gives: maintenance on, an
-/// orderly stop, offline for longer than out-after (the drives must stay offline, never out), refusals while it is
-/// away, start, <c>maintenance off --wait</c> (drives online, delta resync done). fio sees no error, every resync is a
-/// delta of the same segments (no leg replaced, no full rebuild), and the legs end byte-identical.
+/// PostgreSQL journal, n1 and n2 also management nodes, n3 started at the previous wire protocol (<c>--wire-protocol 1</c>,
+/// as a node not yet upgraded, until its own restart brings it back at v2), a mirror:2 volume attached on n1 as a block
+/// device on this host (<c>shoal attach --device fuse-loop</c>) under fio with crc32c verification the whole time.
+/// Every node is restarted in turn, in the order <c>shoal upgrade plan</c> gives (n1, the client and the gateway asked,
+/// last, through n2's gateway): maintenance on, an orderly stop, offline for longer than out-after (the drives must stay
+/// offline, never out), refusals while it is away, start, <c>maintenance off --wait</c> (drives online, delta resync
+/// done). fio sees no error (the attach helper holds its I/O while n1 restarts), every resync is a delta of the same
+/// segments (no leg replaced, no full rebuild), and the legs end byte-identical.
 /// </summary>
 public sealed partial class RollingUpgradeTests(PostgresServer postgres, ITestOutputHelper output) : IClassFixture<PostgresServer>
 {
@@ -26,36 +28,39 @@ public sealed partial class RollingUpgradeTests(PostgresServer postgres, ITestOu
     /// <summary>The node started at the previous wire protocol version.</summary>
     private const int PreviousVersionNode = 3;
 
-    private static readonly TimeSpan s_fioTimeout = TimeSpan.FromMinutes(2);
+    /// <summary>A round through FUSE and the loop device, held while the client node restarts, takes longer than over NBD.</summary>
+    private static readonly TimeSpan s_fioTimeout = TimeSpan.FromMinutes(4);
 
     [GeneratedRegex(@"resync-start volume=\S+ group=(\d+) leg=(\d+) fromBytes=(\S+)")]
     private static partial Regex ResyncStart();
 
     [Fact]
-    public void Every_target_node_restarted_in_plan_order_under_fio_with_maintenance_and_delta_resync()
+    public void Every_node_restarted_in_plan_order_under_fio_on_an_attached_block_device_with_maintenance_and_delta_resync()
     {
         Tool.Require("fio");
         // n3 runs "the previous version" until its turn in the upgrade, when it comes back at the current one.
         var previous = new HashSet<int> { PreviousVersionNode };
+        // n2 serves a gateway too: the operator's way in while n1 (client and first gateway) restarts.
         using var cluster = new NodeCluster(postgres.ConnectionString, OutAfterSeconds, management: true,
-            extraArgs: n => previous.Contains(n) ? ["--wire-protocol", "1"] : [], volumeAtStart: false);
+            extraArgs: n => previous.Contains(n) ? ["--wire-protocol", "1"] : [], volumeAtStart: false, managementNodes: 2);
+        using var host = new AttachedBlockDevice();
         try
         {
-            Run(cluster, previous);
+            Run(cluster, host, previous);
         }
         catch
         {
             output.WriteLine(cluster.Logs());
+            output.WriteLine(host.HelperLog(NodeCluster.Volume));
             throw;
         }
     }
 
-    private void Run(NodeCluster cluster, HashSet<int> previous)
+    private void Run(NodeCluster cluster, AttachedBlockDevice host, HashSet<int> previous)
     {
         var clock = Stopwatch.StartNew();
         cluster.StartAll();
-        using var http = new HttpClient { BaseAddress = new Uri(cluster.ApiUrl + "/"), Timeout = TimeSpan.FromSeconds(30) };
-        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", File.ReadAllText(cluster.AdminTokenFile).Trim());
+        using HttpClient http = Gateway(cluster, 1);
         // The volume is made once every node's drives are online, so its legs spread over all three nodes.
         Poll.Until(() => AllDrives(http).Count(d => d.Status == "online") == 6, "every drive online", TimeSpan.FromSeconds(60));
         // The volume entity places on its own node's drive directory, which may not have heard every drive yet: 507 is retried.
@@ -66,9 +71,11 @@ public sealed partial class RollingUpgradeTests(PostgresServer postgres, ITestOu
             return code == 0 || !text.Contains("507", StringComparison.Ordinal);
         }, "the volume created with every node's drives in view", TimeSpan.FromSeconds(30));
         Assert.True(code == 0, text);
-        (code, text) = cluster.Cli("volume", "attach", NodeCluster.Volume, "--node", "n1");
+        // The application's view: a block device on this host (FUSE file over NBD to n1's export, bound to a loop
+        // device), which holds I/O while n1 itself restarts.
+        (code, text) = cluster.Cli("attach", NodeCluster.Volume, "--node", "n1", "--device", "fuse-loop", "--io-timeout", "300s", "--run-dir", host.RunDir);
         Assert.True(code == 0, text);
-        Assert.Contains(cluster.NbdUri, text, StringComparison.Ordinal);
+        string device = text.Split('\n').Select(l => l.Trim()).Single(l => l.StartsWith("/dev/loop", StringComparison.Ordinal));
         (_, string[][] legs, _) = cluster.Volume1();
         output.WriteLine($"{clock.Elapsed.TotalSeconds:0.0} s: attached: {string.Join(" | ", legs.Select(g => string.Join(",", g)))}");
         string[] segments = [.. legs.SelectMany(g => g).Select(l => l.Split(':')[0]).Order()];
@@ -80,7 +87,7 @@ public sealed partial class RollingUpgradeTests(PostgresServer postgres, ITestOu
         cluster.Node(1).WaitForLine($"link n{PreviousVersionNode} (", TimeSpan.FromSeconds(30), l => l.Contains("connected (wire protocol v1)", StringComparison.Ordinal));
         cluster.Node(1).WaitForLine("link n2 (", TimeSpan.FromSeconds(30), l => l.Contains("connected (wire protocol v2)", StringComparison.Ordinal));
 
-        using var fio = new FioLoop(cluster.NbdUri);
+        using var fio = new FioLoop(device);
         fio.WaitForRounds(1, s_fioTimeout);
         output.WriteLine($"{clock.Elapsed.TotalSeconds:0.0} s: fio running");
 
@@ -91,17 +98,16 @@ public sealed partial class RollingUpgradeTests(PostgresServer postgres, ITestOu
         Assert.Equal("n1", order[^1]);
         Assert.All(plan.RootElement.GetProperty("steps").EnumerateArray(), s => Assert.Empty(s.GetProperty("refusals").EnumerateArray()));
 
+        var resyncs = new List<string>();
         foreach (string node in order)
         {
             int n = int.Parse(node[1..], CultureInfo.InvariantCulture);
             if (n == cluster.Client)
             {
-                // The client's own restart keeps its block device only with the attach helper (branch attach): when it
-                // lands, restart n1 here too, through the helper's export.
-                output.WriteLine($"{clock.Elapsed.TotalSeconds:0.0} s: n{n} skipped: the client node's restart needs the attach helper");
-                continue;
+                // The client's own restart ends its process: keep what it logged of the resyncs so far.
+                resyncs.AddRange(cluster.Node(n).Lines.Where(l => ResyncStart().IsMatch(l)));
             }
-            Restart(cluster, http, n, segments, clock, previous);
+            Restart(cluster, n, segments, clock, previous);
             fio.AssertClean();
         }
 
@@ -111,25 +117,34 @@ public sealed partial class RollingUpgradeTests(PostgresServer postgres, ITestOu
         Assert.True(rounds >= 3, $"fio ran only {rounds} rounds during the upgrade");
 
         // Every resync on the client was a delta of a returning leg (a full rebuild logs the offset it starts from).
-        string[] resyncs = [.. cluster.Node(1).Lines.Where(l => ResyncStart().IsMatch(l))];
-        output.WriteLine($"{resyncs.Length} resyncs");
+        resyncs.AddRange(cluster.Node(1).Lines.Where(l => ResyncStart().IsMatch(l)));
+        output.WriteLine($"{resyncs.Count} resyncs");
         Assert.NotEmpty(resyncs);
         Assert.All(resyncs, l => Assert.Equal("delta", ResyncStart().Match(l).Groups[3].Value));
         (_, string[][] final, _) = cluster.WaitForVolume(
             v => v.Legs.SelectMany(g => g).All(l => l.EndsWith(":InSync", StringComparison.Ordinal)), TimeSpan.FromSeconds(30), "every leg in sync at the end");
         Assert.Equal(segments, final.SelectMany(g => g).Select(l => l.Split(':')[0]).Order());
         cluster.AssertLegsIdentical(final);
+
+        (code, text) = cluster.Cli("detach", NodeCluster.Volume, "--run-dir", host.RunDir);
+        Assert.True(code == 0, text);
+        Assert.Empty(host.LoopDevices());
     }
 
     /// <summary>
     /// One step of the plan for a target node: maintenance on, stop, away past out-after, start at the current wire
     /// version (the "new binary"), maintenance off --wait; the client's link to it then runs at v2.
     /// </summary>
-    private void Restart(NodeCluster cluster, HttpClient http, int n, string[] segments, Stopwatch clock, HashSet<int> previous)
+    private void Restart(NodeCluster cluster, int n, string[] segments, Stopwatch clock, HashSet<int> previous)
     {
         string node = $"n{n}";
-        int v2Links = cluster.Node(1).Lines.Count(l => l.Contains($"link {node} (", StringComparison.Ordinal) && l.Contains("connected (wire protocol v2)", StringComparison.Ordinal));
-        (int code, string text) = cluster.Cli("node", "maintenance", node, "on");
+        bool client = n == cluster.Client;
+        // The client is also the first gateway: its own step goes through n2's.
+        int gateway = client ? 2 : 1;
+        using HttpClient http = Gateway(cluster, gateway);
+        Func<string[], (int, string)> cli = args => cluster.CliVia(gateway, args);
+        int v2Links = client ? 0 : cluster.Node(1).Lines.Count(l => l.Contains($"link {node} (", StringComparison.Ordinal) && l.Contains("connected (wire protocol v2)", StringComparison.Ordinal));
+        (int code, string text) = cli(["node", "maintenance", node, "on"]);
         Assert.True(code == 0, text);
         output.WriteLine($"{clock.Elapsed.TotalSeconds:0.0} s: {text.Trim()}");
         Assert.All(Drives(http, node), d => Assert.True(d.Maintenance, $"drive on {node} not in maintenance"));
@@ -138,14 +153,15 @@ public sealed partial class RollingUpgradeTests(PostgresServer postgres, ITestOu
         long stoppedAt = clock.ElapsedMilliseconds;
         Poll.Until(() => Drives(http, node).All(d => d.Status == "offline"), $"{node}'s drives offline", TimeSpan.FromSeconds(60));
         output.WriteLine($"{clock.Elapsed.TotalSeconds:0.0} s: {node} stopped, its drives offline");
-        cluster.WaitForVolume(v => v.Legs.SelectMany(g => g).Where(l => l.StartsWith(node + "/", StringComparison.Ordinal)).All(l => l.EndsWith(":Stale", StringComparison.Ordinal)),
-            TimeSpan.FromSeconds(60), $"{node}'s legs stale");
-
-        // While it is away: leaving maintenance is refused, and so is a second node whose group would lose its last in-sync leg.
-        (code, text) = cluster.Cli("node", "maintenance", node, "off");
+        // While it is away: leaving maintenance is refused.
+        (code, text) = cli(["node", "maintenance", node, "off"]);
         Assert.True(code == 1 && text.Contains("back online", StringComparison.Ordinal), text);
-        (_, string[][] degraded, _) = cluster.Volume1();
-        foreach (int other in new[] { 1, 2, 3 }.Where(o => o != n))
+        // With the client away nobody writes, so no leg goes stale; with a target away the client's legs on it do, and
+        // a second node whose group would lose its last in-sync leg is refused.
+        (_, string[][] degraded, _) = client ? (0UL, [], 0L) : cluster.WaitForVolume(
+            v => v.Legs.SelectMany(g => g).Where(l => l.StartsWith(node + "/", StringComparison.Ordinal)).All(l => l.EndsWith(":Stale", StringComparison.Ordinal)),
+            TimeSpan.FromSeconds(60), $"{node}'s legs stale");
+        foreach (int other in client ? [] : new[] { 1, 2, 3 }.Where(o => o != n))
         {
             // Groups with a leg on each of the two: the other node holds their only in-sync leg now.
             int[] sole = [.. Enumerable.Range(0, degraded.Length).Where(g =>
@@ -171,19 +187,27 @@ public sealed partial class RollingUpgradeTests(PostgresServer postgres, ITestOu
             Thread.Sleep(500);
         }
 
-        cluster.WaitUntilRemoved(n, observer: 1);
+        cluster.WaitUntilRemoved(n, observer: client ? 2 : 1);
         previous.Remove(n);
         cluster.Start(n);
         output.WriteLine($"{clock.Elapsed.TotalSeconds:0.0} s: {node} started after {(clock.ElapsedMilliseconds - stoppedAt) / 1000.0:0.0} s away");
-        (code, text) = cluster.Cli("node", "maintenance", node, "off", "--wait", "--timeout", "120");
+        (code, text) = cli(["node", "maintenance", node, "off", "--wait", "--timeout", "120"]);
         Assert.True(code == 0, text);
         output.WriteLine($"{clock.Elapsed.TotalSeconds:0.0} s: {text.Trim().Replace("\n", " / ", StringComparison.Ordinal)}");
         Assert.All(Drives(http, node), d => Assert.True(d.Status == "online" && !d.Maintenance, $"drive on {node}: {d.Status}, maintenance {d.Maintenance}"));
-        (_, string[][] healed, _) = cluster.Volume1();
-        Assert.All(healed.SelectMany(g => g), l => Assert.EndsWith(":InSync", l, StringComparison.Ordinal));
+        // The client's engine reports its layout once it has attached again (the node remembers the attachment).
+        (_, string[][] healed, _) = cluster.WaitForVolume(v => v.Legs.SelectMany(g => g).All(l => l.EndsWith(":InSync", StringComparison.Ordinal)),
+            TimeSpan.FromSeconds(60), $"every leg in sync after {node}'s return");
         Assert.Equal(segments, healed.SelectMany(g => g).Select(l => l.Split(':')[0]).Order());
-        Assert.True(cluster.Node(1).Lines.Count(l => l.Contains($"link {node} (", StringComparison.Ordinal) && l.Contains("connected (wire protocol v2)", StringComparison.Ordinal)) > v2Links,
+        Assert.True(client || cluster.Node(1).Lines.Count(l => l.Contains($"link {node} (", StringComparison.Ordinal) && l.Contains("connected (wire protocol v2)", StringComparison.Ordinal)) > v2Links,
             $"n1's link to the upgraded {node} did not reconnect at wire protocol v2");
+    }
+
+    private static HttpClient Gateway(NodeCluster cluster, int n)
+    {
+        var http = new HttpClient { BaseAddress = new Uri(cluster.ApiUrlOf(n) + "/"), Timeout = TimeSpan.FromSeconds(30) };
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", File.ReadAllText(cluster.AdminTokenFileOf(n)).Trim());
+        return http;
     }
 
     private static JsonDocument Get(HttpClient http, string path)
@@ -210,8 +234,8 @@ public sealed partial class RollingUpgradeTests(PostgresServer postgres, ITestOu
 
 
     /// <summary>
-    /// fio jobs one after another on a background thread until stopped: 16 KiB random writes at queue depth 8 over the
-    /// whole volume (every group, so every leg's node is written to while it is away), each job verifying what it
+    /// fio jobs one after another on a background thread until stopped: 16 KiB direct random writes at queue depth 8 over
+    /// the whole block device (every group, so every leg's node is written to while it is away), each job verifying what it
     /// wrote (crc32c, fatal on the first bad block). Any failed job is kept.
     /// </summary>
     private sealed class FioLoop : IDisposable
@@ -221,13 +245,18 @@ public sealed partial class RollingUpgradeTests(PostgresServer postgres, ITestOu
         private readonly Task _loop;
         private int _rounds;
 
-        public FioLoop(string uri)
+        public FioLoop(string device)
         {
             _loop = Task.Run(() =>
             {
                 while (!_stop.IsCancellationRequested)
                 {
-                    (int code, string text) = Tool.Run("fio", Tool.FioVerify(uri, "randwrite", NodeCluster.VolumeSize.Replace("MiB", "m", StringComparison.Ordinal), "16k", 8, name: "upgrade"), s_fioTimeout);
+                    (int code, string text) = Tool.Run("fio",
+                    [
+                        "--name=upgrade", $"--filename={device}", "--ioengine=libaio", "--direct=1", "--rw=randwrite", "--bs=16k",
+                        $"--size={NodeCluster.VolumeSize.Replace("MiB", "m", StringComparison.Ordinal)}", "--iodepth=8",
+                        "--verify=crc32c", "--do_verify=1", "--verify_fatal=1", "--randrepeat=0",
+                    ], s_fioTimeout);
                     if (code != 0)
                     {
                         _failures.Enqueue($"round {_rounds + 1}: exit {code}\n{text}");
