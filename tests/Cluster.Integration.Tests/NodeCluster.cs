@@ -31,13 +31,16 @@ internal sealed class NodeCluster : IDisposable
     private readonly string? _resyncRate;
     private readonly bool _management;
     private readonly int _httpPort = Ports.Free();
+    private readonly FaultNetwork? _network;
 
     /// <param name="client">1: n1 is converged (target and client); 4: a client-only n4</param>
     /// <param name="resyncRate">the client's --resync-rate; null for the node's default</param>
     /// <param name="management">n1 also has the management role (the REST gateway the CLI talks to)</param>
+    /// <param name="network">run each node in its own network namespace on this bridge (null: every node on loopback)</param>
     public NodeCluster(string journalConnection, int outAfterSeconds, int client = 1, string volumeSize = VolumeSize, string segmentSize = SegmentSize, string? resyncRate = null,
-        bool management = false)
+        bool management = false, FaultNetwork? network = null)
     {
+        _network = network;
         _management = management;
         _journal = journalConnection;
         _outAfterSeconds = outAfterSeconds;
@@ -59,16 +62,23 @@ internal sealed class NodeCluster : IDisposable
 
     public string NbdUri => UriOf(Client);
 
-    public string UriOf(int n) => $"nbd://127.0.0.1:{_nbdPorts[n - 1]}/{Volume}";
+    public string UriOf(int n) => $"nbd://{Host(n)}:{_nbdPorts[n - 1]}/{Volume}";
+
+    /// <summary>The address node n binds: its namespace's address on the bridge, or loopback.</summary>
+    public string Host(int n) => _network?.Address(n) ?? "127.0.0.1";
+
+    public int AkkaPort(int n) => _akkaPorts[n - 1];
+
+    public int DataPort(int n) => _dataPorts[n - 1];
 
     public string StatsFile(int n) => Path.Combine(Root, $"n{n}.stats.json");
 
     public ShoalProcess Node(int n) => _nodes[n - 1] ?? throw new InvalidOperationException($"n{n} is not running");
 
     /// <summary>n1's gateway (with <c>management</c>).</summary>
-    public string Api => $"http://127.0.0.1:{_httpPort}/api/v1";
+    public string Api => $"http://{Host(1)}:{_httpPort}/api/v1";
 
-    public string AkkaAddress(int n) => $"127.0.0.1:{_akkaPorts[n - 1]}";
+    public string AkkaAddress(int n) => $"{Host(n)}:{_akkaPorts[n - 1]}";
 
     /// <summary>The operator CLI against n1's gateway with n1's admin token.</summary>
     public (int ExitCode, string Output) Cli(params string[] args) =>
@@ -94,7 +104,7 @@ internal sealed class NodeCluster : IDisposable
         var args = new List<string>
         {
             "node", "start", "--name", $"n{n}", "--data-dir", Path.Combine(Root, $"n{n}"), "--cluster-key-file", KeyFile,
-            "--akka", $"127.0.0.1:{_akkaPorts[n - 1]}",
+            "--akka", AkkaAddress(n),
             "--journal", "postgresql", "--journal-connection", _journal, "--segment-size", _segmentSize,
             "--out-after", _outAfterSeconds.ToString(CultureInfo.InvariantCulture), "--sbr-stable-after", "5",
         };
@@ -102,7 +112,7 @@ internal sealed class NodeCluster : IDisposable
         // cluster of its own when the second seed happens to be down too.
         for (int s = 1; s <= Math.Max(3, Client); s++)
         {
-            args.AddRange(["--seed", $"127.0.0.1:{_akkaPorts[s - 1]}"]);
+            args.AddRange(["--seed", AkkaAddress(s)]);
         }
         bool target = n <= 3;
         bool client = n == Client || _forced.Contains(n);
@@ -110,12 +120,12 @@ internal sealed class NodeCluster : IDisposable
         if (_management && n == 1)
         {
             roles += ",management";
-            args.AddRange(["--http-listen", $"127.0.0.1:{_httpPort}"]);
+            args.AddRange(["--http-listen", $"{Host(1)}:{_httpPort}"]);
         }
         args.AddRange(["--roles", roles]);
         if (target)
         {
-            args.AddRange(["--drive", DrivePath(n, 0) + "=256MiB", "--drive", DrivePath(n, 1) + "=256MiB", "--data-listen", $"127.0.0.1:{_dataPorts[n - 1]}"]);
+            args.AddRange(["--drive", DrivePath(n, 0) + "=256MiB", "--drive", DrivePath(n, 1) + "=256MiB", "--data-listen", $"{Host(n)}:{_dataPorts[n - 1]}"]);
         }
         if (n == Client)
         {
@@ -124,7 +134,7 @@ internal sealed class NodeCluster : IDisposable
         args.AddRange(["--stats-file", StatsFile(n)]);
         if (client)
         {
-            args.AddRange(["--attach", Volume, "--nbd-listen", $"127.0.0.1:{_nbdPorts[n - 1]}"]);
+            args.AddRange(["--attach", Volume, "--nbd-listen", $"{Host(n)}:{_nbdPorts[n - 1]}"]);
             if (_resyncRate != null)
             {
                 args.AddRange(["--resync-rate", _resyncRate]);
@@ -134,7 +144,7 @@ internal sealed class NodeCluster : IDisposable
         {
             args.Add("--force-attach");
         }
-        _nodes[n - 1] = ShoalProcess.StartWith($"n{n}", args, "shoal node ready", TimeSpan.FromMinutes(3));
+        _nodes[n - 1] = ShoalProcess.StartWith($"n{n}", args, "shoal node ready", TimeSpan.FromMinutes(3), _network?.Namespace(n));
     }
 
     /// <summary>
@@ -143,7 +153,7 @@ internal sealed class NodeCluster : IDisposable
     /// </summary>
     public void WaitUntilRemoved(int n, int observer)
     {
-        string address = $"127.0.0.1:{_akkaPorts[n - 1]}";
+        string address = AkkaAddress(n);
         long deadline = Environment.TickCount64 + 90_000;
         while (StaticCluster.Snapshot(Node(observer), StatsFile(observer)).GetProperty("counters").GetProperty("members")
             .EnumerateArray().Any(m => m.GetString()!.Contains(address, StringComparison.Ordinal)))
@@ -256,25 +266,36 @@ internal sealed class NodeCluster : IDisposable
             byte[]? first = null;
             foreach (string leg in legs[g])
             {
-                // "n2/1/5:InSync" → node 2, drive 1, segment 5
-                string[] parts = leg.Split(':')[0].Split('/');
-                byte[] bytes = ReadSegment(DrivePath(int.Parse(parts[0][1..], CultureInfo.InvariantCulture), int.Parse(parts[1], CultureInfo.InvariantCulture)), int.Parse(parts[2], CultureInfo.InvariantCulture));
+                (string path, long offsetBytes, long segmentBytes) = LegData(leg);
+                byte[] bytes = new byte[segmentBytes];
+                using (var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite))
+                {
+                    file.Position = offsetBytes;
+                    file.ReadExactly(bytes);
+                }
                 first ??= bytes;
                 Assert.True(first.AsSpan().SequenceEqual(bytes), $"group {g}: leg {leg} differs from {legs[g][0]}");
             }
         }
     }
 
-    private static byte[] ReadSegment(string drivePath, int segment)
+    /// <summary>Where a leg's segment data lies in its drive file: the file, the data's offset and length in bytes.</summary>
+    public (string DrivePath, long OffsetBytes, long SegmentBytes) LegData(string leg)
+    {
+        // "n2/1/5:InSync" → node 2, drive 1, segment 5
+        string[] parts = leg.Split(':')[0].Split('/');
+        string path = DrivePath(int.Parse(parts[0][1..], CultureInfo.InvariantCulture), int.Parse(parts[1], CultureInfo.InvariantCulture));
+        (long offsetBytes, long segmentBytes) = SegmentData(path, int.Parse(parts[2], CultureInfo.InvariantCulture));
+        return (path, offsetBytes, segmentBytes);
+    }
+
+    private static (long OffsetBytes, long SegmentBytes) SegmentData(string drivePath, int segment)
     {
         using var file = new FileStream(drivePath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
         byte[] block = new byte[Superblock.Size];
         file.ReadExactly(block);
         Assert.Equal(Superblock.Verdict.Valid, Superblock.TryDecode(block, out Superblock? super));
-        byte[] bytes = new byte[super!.SegmentBytes];
-        file.Position = super.SegmentDataOffset(segment);
-        file.ReadExactly(bytes);
-        return bytes;
+        return (super!.SegmentDataOffset(segment), super.SegmentBytes);
     }
 
     public string Logs() => string.Join("\n", _nodes.Where(n => n != null).SelectMany(n => n!.Lines.TakeLast(60).Select(l => $"[{n!.Label}] {l}")));
