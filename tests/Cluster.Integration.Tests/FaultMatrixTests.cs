@@ -77,9 +77,9 @@ public sealed class FaultMatrixTests(ITestOutputHelper output)
         long dropped = row.Network.Dropped(cut is Cut.Replies ? victim : 1);
         Assert.True(dropped > 0, "the iptables rules dropped nothing: the fault did not bite");
         row.Network.HealAll();
-        long healedAt = Environment.TickCount64;
+        row.HealStarted();
         row.Log($"healed ({dropped} packets dropped)");
-        string[][] healed = row.WaitHealed(healedAt, s_healTimeout);
+        string[][] healed = row.WaitHealed(s_healTimeout);
         row.Note($"{dropped} packets dropped; the legs came back on n{victim}: {healed.SelectMany(g => g).Count(l => FaultRow.NodeOf(l) == victim)}");
         row.VerifyAfterHeal(healed);
     }
@@ -88,35 +88,31 @@ public sealed class FaultMatrixTests(ITestOutputHelper output)
     public async Task Row3_majority_minority_partition_of_the_akka_cluster()
     {
         await using FaultRow row = await FaultRow.CreateAsync("3. majority/minority Akka partition",
-            "iptables DROP of every packet to or from the Akka ports in n3's namespace (data path untouched) while fio writes; n3 is downed by keep-majority SBR and stops; healed, restarted, it rejoins", output);
+            "iptables DROP of every packet to or from the Akka ports in the namespace of a node holding legs (not the client; data path untouched) while fio writes; it is downed by keep-majority SBR and stops; healed, restarted, it rejoins", output);
         row.Run(() =>
         {
             NodeCluster cluster = row.Cluster;
-            row.StartAndFill();
-            const int Minority = 3;
+            int minority = FaultRow.VictimOf(row.StartAndFill());
             using (RunningFio fio = row.StartFio("under-fault", row.UnderFault()))
             {
                 for (int n = 1; n <= 3; n++)
                 {
                     string port = cluster.AkkaPort(n).ToString(CultureInfo.InvariantCulture);
-                    (string outward, string inward) = n == Minority ? ("--sport", "--dport") : ("--dport", "--sport");
-                    row.Network.Drop(Minority, "OUTPUT", "-p", "tcp", outward, port);
-                    row.Network.Drop(Minority, "INPUT", "-p", "tcp", inward, port);
+                    (string outward, string inward) = n == minority ? ("--sport", "--dport") : ("--dport", "--sport");
+                    row.Network.Drop(minority, "OUTPUT", "-p", "tcp", outward, port);
+                    row.Network.Drop(minority, "INPUT", "-p", "tcp", inward, port);
                 }
                 long cutAt = Environment.TickCount64;
-                row.Log("n3 cut off from n1 and n2 at the Akka ports");
-                int code = cluster.WaitForExit(Minority, TimeSpan.FromMinutes(2));
-                row.Note($"n3 (minority) stopped by itself {(Environment.TickCount64 - cutAt) / 1000.0:0.0} s after the cut, exit code {code}");
+                row.Log($"n{minority} cut off from the other two at the Akka ports");
+                int code = cluster.WaitForExit(minority, TimeSpan.FromMinutes(2));
+                row.Note($"n{minority} (minority) stopped by itself {(Environment.TickCount64 - cutAt) / 1000.0:0.0} s after the cut, exit code {code}");
                 fio.Finish();
             }
-            WaitStale(row, Minority, groups: null);
+            WaitStale(row, minority, groups: [2, 3]);
             row.Network.HealAll();
-            long healedAt = Environment.TickCount64;
-            cluster.WaitUntilRemoved(Minority, observer: 1);
-            cluster.Start(Minority);
-            row.Log("n3 restarted");
-            string[][] healed = row.WaitHealed(healedAt, s_healTimeout);
-            row.Note("heal time includes n3's restart and rejoin");
+            row.HealStarted();
+            string[][] healed = row.RestartAndWaitHealed(minority, s_healTimeout);
+            row.Note($"heal time includes n{minority}'s restart (once the majority removed it) and rejoin");
             row.VerifyAfterHeal(healed);
         });
     }
@@ -125,11 +121,12 @@ public sealed class FaultMatrixTests(ITestOutputHelper output)
     public async Task Row4_journal_unreachable_for_60_s()
     {
         await using FaultRow row = await FaultRow.CreateAsync("4. journal unreachable 60 s",
-            "iptables DROP of every node's packets to PostgreSQL for 60 s while fio writes and reads; then kill -9 of a leg's node, which needs a persisted decision (leg stale), and its restart", output);
+            "iptables DROP of every node's packets to PostgreSQL for 60 s; meanwhile fio writes and a leg's node is killed (-9), so the leg failure needs a decision the volume entity must persist; the killed node restarted after the journal returns", output);
         row.Run(() =>
         {
             NodeCluster cluster = row.Cluster;
             string[][] legs = row.StartAndFill();
+            int victim = FaultRow.VictimOf(legs);
             string port = row.Network.JournalPort.ToString(CultureInfo.InvariantCulture);
             for (int n = 1; n <= 3; n++)
             {
@@ -137,32 +134,32 @@ public sealed class FaultMatrixTests(ITestOutputHelper output)
             }
             long cutAt = Environment.TickCount64;
             row.Log("journal cut off from every node");
-            row.Fio("under-fault (journal down)", row.UnderFault());
-            int reads = 0;
-            while (Environment.TickCount64 - cutAt < 60_000)
+            row.Fio("under-fault (journal down, no leg failure)", row.UnderFault());
+            using (RunningFio fio = row.StartFio("under-fault (journal down, a leg's node killed)", row.UnderFault()))
             {
-                row.Fio("read fill while the journal is down", [.. row.Fill("32m"), "--verify_only"]);
-                reads++;
+                long before = TargetWrites(cluster);
+                Poll.Until(() => TargetWrites(cluster) > before + 256, "fio writing under-fault", TimeSpan.FromMinutes(1));
+                cluster.Kill9(victim);
+                row.Log($"n{victim} killed (-9) while the journal is down");
+                // The fault lasts 60 s whatever the volume does meanwhile: that is the row's definition, not a state.
+                Thread.Sleep(TimeSpan.FromMilliseconds(Math.Max(0, 60_000 - (Environment.TickCount64 - cutAt))));
+                row.Note($"fio {(fio.Exited ? "had finished" : "was still waiting")} when the journal came back");
+                for (int n = 1; n <= 3; n++)
+                {
+                    Assert.False(n != victim && cluster.Node(n).Exited, $"n{n} stopped while the journal was unreachable");
+                }
+                long dropped = Enumerable.Range(1, 3).Sum(row.Network.Dropped);
+                row.Network.HealAll();
+                row.HealStarted();
+                row.Log($"journal back after {(Environment.TickCount64 - cutAt) / 1000.0:0.0} s ({dropped} packets dropped)");
+                Assert.True(dropped > 0, "no node tried to reach the journal: the fault did not bite");
+                fio.Finish();
+                row.Note($"{dropped} packets to the journal dropped; fio finished clean {row.SinceHeal():0.0} s after the journal returned");
             }
-            for (int n = 1; n <= 3; n++)
-            {
-                Assert.False(cluster.Node(n).Exited, $"n{n} stopped while the journal was unreachable");
-            }
-            long dropped = Enumerable.Range(1, 3).Sum(row.Network.Dropped);
-            row.Network.HealAll();
-            long healedAt = Environment.TickCount64;
-            row.Log($"journal back after {(healedAt - cutAt) / 1000.0:0.0} s ({dropped} packets dropped, {reads} verify reads)");
-
-            // The control plane must take decisions again without restarts: a leg's node dies under writes.
-            int victim = FaultRow.VictimOf(legs);
-            cluster.Kill9(victim);
-            row.Fio("under-fault after the journal returned (a leg's node killed)", row.UnderFault());
             WaitStale(row, victim, groups: [2, 3]);
-            row.Note($"journal dropped {dropped} packets; after it returned, the control plane marked n{victim}'s legs stale (a persisted decision) {(Environment.TickCount64 - healedAt) / 1000.0:0.0} s later");
-            cluster.WaitUntilRemoved(victim, observer: 1);
-            cluster.Start(victim);
-            string[][] healed = row.WaitHealed(healedAt, s_healTimeout);
-            row.Note("heal time includes a kill -9 and restart of a leg's node after the journal returned");
+            row.Note($"the control plane had n{victim}'s legs stale {row.SinceHeal():0.0} s after the journal returned");
+            string[][] healed = row.RestartAndWaitHealed(victim, s_healTimeout);
+            row.Note($"heal time includes n{victim}'s restart");
             row.VerifyAfterHeal(healed);
         });
     }
@@ -171,7 +168,7 @@ public sealed class FaultMatrixTests(ITestOutputHelper output)
     public async Task Row5_target_drive_full()
     {
         await using FaultRow row = await FaultRow.CreateAsync("5. target drive full",
-            "n2's two 256 MiB sparse drive files on a 40 MiB tmpfs: its writes get ENOSPC during the fill and under-fault writes; healed by growing the tmpfs to 600 MiB", output);
+            "n2's two 256 MiB sparse drive files on a 40 MiB tmpfs: its writes get ENOSPC during the fill and under-fault writes; kept full 30 s more, then healed by growing the tmpfs to 600 MiB", output);
         row.Run(() =>
         {
             NodeCluster cluster = row.Cluster;
@@ -179,14 +176,29 @@ public sealed class FaultMatrixTests(ITestOutputHelper output)
             row.Network.MountTmpfs(Path.Combine(cluster.Root, $"n{Full}"), "40m");
             string[][] legs = row.StartAndFill();
             row.Fio("under-fault", row.UnderFault());
-            (_, string[][] degraded, _) = cluster.WaitForVolume(v => v.Legs.SelectMany(g => g).Any(l => FaultRow.NodeOf(l) == Full && !l.EndsWith(":InSync", StringComparison.Ordinal)),
+            (ulong degradedEpoch, string[][] degraded, _) = cluster.WaitForVolume(
+                v => v.Legs.SelectMany(g => g).Any(l => FaultRow.NodeOf(l) == Full && !l.EndsWith(":InSync", StringComparison.Ordinal)),
                 TimeSpan.FromMinutes(1), $"a leg on n{Full}'s full drive out of sync");
-            row.Log($"degraded: {FaultRow.Describe(degraded)}");
+            row.Log($"degraded at epoch {degradedEpoch}: {FaultRow.Describe(degraded)}");
+            // The drive stays full for 30 s: what does the control plane do with legs it cannot write meanwhile?
+            var seen = new SortedSet<string>(StringComparer.Ordinal);
+            long fullUntil = Environment.TickCount64 + 30_000;
+            (ulong Epoch, string[][] Legs, long ResyncBytes) last = (degradedEpoch, degraded, 0);
+            Poll.Until(() =>
+            {
+                last = cluster.Volume1();
+                foreach (string leg in last.Legs.SelectMany(g => g))
+                {
+                    seen.Add($"{leg.Split('/')[0]}:{leg.Split(':')[1]}");
+                }
+                return Environment.TickCount64 > fullUntil;
+            }, "30 s of a full drive", TimeSpan.FromSeconds(40));
             Assert.False(cluster.Node(Full).Exited, $"n{Full} stopped when its drive filled up");
+            row.Log($"after 30 s full, epoch {last.Epoch}: {FaultRow.Describe(last.Legs)}");
             row.Network.ResizeTmpfs(Path.Combine(cluster.Root, $"n{Full}"), "600m");
-            long healedAt = Environment.TickCount64;
-            string[][] healed = row.WaitHealed(healedAt, s_healTimeout);
-            row.Note($"{degraded.SelectMany(g => g).Count(l => !l.EndsWith(":InSync", StringComparison.Ordinal))} of n{Full}'s legs went out of sync; healed legs on n{Full}: {healed.SelectMany(g => g).Count(l => FaultRow.NodeOf(l) == Full)} (were {legs.SelectMany(g => g).Count(l => FaultRow.NodeOf(l) == Full)})");
+            row.HealStarted();
+            string[][] healed = row.WaitHealed(s_healTimeout);
+            row.Note($"while full (30 s) the legs were seen as {string.Join(", ", seen)}; epoch {degradedEpoch} → {last.Epoch}; healed legs on n{Full}: {healed.SelectMany(g => g).Count(l => FaultRow.NodeOf(l) == Full)} (were {legs.SelectMany(g => g).Count(l => FaultRow.NodeOf(l) == Full)})");
             row.VerifyAfterHeal(healed);
         });
     }
@@ -248,10 +260,8 @@ public sealed class FaultMatrixTests(ITestOutputHelper output)
             row.Note($"{leg}: {corrupt(file, dataOffset)}");
         }
         row.Fio("under-fault (target stopped)", row.UnderFault());
-        cluster.WaitUntilRemoved(victim, observer: 1);
-        cluster.Start(victim);
-        long restartedAt = Environment.TickCount64;
-        string[][] healed = row.WaitHealed(restartedAt, s_healTimeout);
+        row.HealStarted();
+        string[][] healed = row.RestartAndWaitHealed(victim, s_healTimeout);
         for (int pass = 1; pass <= 2; pass++)
         {
             row.Fio($"read everything back (pass {pass})", [.. row.Fill("64m", "64m"), "--verify_only"]);
@@ -281,10 +291,10 @@ public sealed class FaultMatrixTests(ITestOutputHelper output)
                 (int code, _) = fio.End();
                 row.Note($"fio's run cut by the kill ended with exit code {code}");
             }
-            long killedAt = Environment.TickCount64;
+            row.HealStarted();
             cluster.StartAll();
             row.Log("n1, n2, n3 restarted");
-            string[][] healed = row.WaitHealed(killedAt, s_healTimeout);
+            string[][] healed = row.WaitHealed(s_healTimeout);
             // The writes cut short were never acknowledged: that range is written again whole, then everything verified.
             row.Fio("under-fault again after the restart", row.UnderFault());
             row.Note("heal time from the kill (the fault has no end of its own) includes restarting the three processes");

@@ -21,6 +21,7 @@ internal sealed class FaultRow : IAsyncDisposable
     public const string UnderFaultOffset = "32m";
     private static readonly TimeSpan s_fioTimeout = TimeSpan.FromMinutes(5);
     private static readonly Lock s_resultsLock = new();
+    private static readonly JsonSerializerOptions s_json = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     private readonly PostgresServer _postgres;
     private readonly ITestOutputHelper _output;
@@ -28,6 +29,7 @@ internal sealed class FaultRow : IAsyncDisposable
     private readonly string _done;
     private readonly Stopwatch _elapsed = Stopwatch.StartNew();
     private readonly List<string> _notes = [];
+    private long _healStartedTicks;
 
     private FaultRow(string row, string done, ITestOutputHelper output, PostgresServer postgres, FaultNetwork network, NodeCluster cluster)
     {
@@ -124,18 +126,33 @@ internal sealed class FaultRow : IAsyncDisposable
     /// <summary>Starts fio in the background; <see cref="RunningFio.Finish"/> asserts it ended clean.</summary>
     public RunningFio StartFio(string what, string[] args) => new(what, Tool.Start("fio", args), s_fioTimeout);
 
+    /// <summary>Marks the end of the fault: the time to heal counts from here.</summary>
+    public void HealStarted() => _healStartedTicks = Environment.TickCount64;
+
+    public double SinceHeal() => (Environment.TickCount64 - _healStartedTicks) / 1000.0;
+
     /// <summary>
     /// Waits until every leg is in sync on two distinct nodes per group and records the time since
-    /// <paramref name="faultEndedTicks"/> (Environment.TickCount64) as the time to heal.
+    /// <see cref="HealStarted"/> as the time to heal.
     /// </summary>
-    public string[][] WaitHealed(long faultEndedTicks, TimeSpan timeout)
+    public string[][] WaitHealed(TimeSpan timeout)
     {
+        Assert.True(_healStartedTicks > 0, "HealStarted was not called");
         (ulong epoch, string[][] legs, long resync) = Cluster.WaitForVolume(
             v => v.Legs.All(g => g.All(l => l.EndsWith(":InSync", StringComparison.Ordinal)) && g.Select(l => l.Split('/')[0]).Distinct().Count() == g.Length),
             timeout, "every leg in sync after healing");
-        HealSeconds = (Environment.TickCount64 - faultEndedTicks) / 1000.0;
+        HealSeconds = SinceHeal();
         Log($"healed {HealSeconds:0.0} s after the fault ended, epoch {epoch}, resync copied {resync >> 20} MiB in all: {Describe(legs)}");
         return legs;
+    }
+
+    /// <summary>Restarts node n once the cluster has removed its previous incarnation, then waits as <see cref="WaitHealed"/>.</summary>
+    public string[][] RestartAndWaitHealed(int n, TimeSpan timeout)
+    {
+        Cluster.WaitUntilRemoved(n, observer: 1);
+        Cluster.Start(n);
+        Log($"n{n} restarted");
+        return WaitHealed(timeout);
     }
 
     /// <summary>Reads back what was acknowledged (fill around the under-fault range, under-fault) and compares the legs.</summary>
@@ -161,9 +178,9 @@ internal sealed class FaultRow : IAsyncDisposable
             result,
             healSeconds = HealSeconds is { } h ? Math.Round(h, 1) : (double?)null,
             notes = string.Join("; ", _notes),
-            error = error?.Split('\n')[0],
+            error = error == null ? null : Summary(error),
             totalSeconds = Math.Round(_elapsed.Elapsed.TotalSeconds, 0),
-        });
+        }, s_json);
         _output.WriteLine($"row result: {line}");
         if (!string.IsNullOrEmpty(path))
         {
@@ -172,6 +189,14 @@ internal sealed class FaultRow : IAsyncDisposable
                 File.AppendAllText(path, line + "\n");
             }
         }
+    }
+
+    /// <summary>A failure's first line and, when it has more, its first line naming what went wrong (fio's verify error).</summary>
+    private static string Summary(string error)
+    {
+        string[] lines = error.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        string? detail = lines.Skip(1).FirstOrDefault(l => l.Contains("bad", StringComparison.OrdinalIgnoreCase) || l.Contains("error", StringComparison.OrdinalIgnoreCase));
+        return detail == null ? lines[0] : $"{lines[0]} {(detail.Length > 200 ? detail[..200] : detail)}";
     }
 
     public async ValueTask DisposeAsync()
