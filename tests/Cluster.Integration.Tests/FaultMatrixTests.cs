@@ -108,6 +108,8 @@ public sealed class FaultMatrixTests(ITestOutputHelper output)
                 row.Note($"n{minority} (minority) stopped by itself {(Environment.TickCount64 - cutAt) / 1000.0:0.0} s after the cut, exit code {code}");
                 fio.Finish();
             }
+            // A stopped node's legs stay in sync in the layout until I/O meets them: write while it is down.
+            row.Fio($"under-fault while n{minority} is down", row.UnderFault());
             WaitStale(row, minority, groups: [2, 3]);
             row.Network.HealAll();
             row.HealStarted();
@@ -156,6 +158,10 @@ public sealed class FaultMatrixTests(ITestOutputHelper output)
                 fio.Finish();
                 row.Note($"{dropped} packets to the journal dropped; fio finished clean {row.SinceHeal():0.0} s after the journal returned");
             }
+            // What the nodes said about the journal meanwhile (the wait after it returns is theirs to explain).
+            string[] journalLines = [.. Enumerable.Range(1, 3).Where(n => n != victim).SelectMany(n => cluster.Node(n).Lines.Select(l => $"[n{n}] {l}"))
+                .Where(l => l.Contains("ircuit", StringComparison.Ordinal) || l.Contains("ersist", StringComparison.Ordinal) || l.Contains("Npgsql", StringComparison.Ordinal))];
+            row.Log($"{journalLines.Length} journal lines in the nodes' output, the first and last:\n{string.Join("\n", journalLines.Take(8).Concat(journalLines.TakeLast(4)).Select(l => l.Length > 400 ? l[..400] : l))}");
             WaitStale(row, victim, groups: [2, 3]);
             row.Note($"the control plane had n{victim}'s legs stale {row.SinceHeal():0.0} s after the journal returned");
             string[][] healed = row.RestartAndWaitHealed(victim, s_healTimeout);
