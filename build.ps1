@@ -84,9 +84,10 @@ function Invoke-Faults {
     $results = Join-Path ([IO.Path]::GetTempPath()) "shf-results-$PID.jsonl"
     Remove-Item $results -ErrorAction SilentlyContinue
     $env:SHOAL_FAULTS_RESULTS = $results
-    $filter = 'Faults=subset|Faults=matrix'
-    if ($Filter) { $filter = "($filter)&($Filter)" }
-    & dotnet test 'tests/Cluster.Integration.Tests/Cluster.Integration.Tests.csproj' -c $Configuration --no-build --nologo --filter $filter --logger 'console;verbosity=detailed'
+    # (PowerShell names are case-insensitive: a local $filter would be $Filter.)
+    $rowFilter = 'Faults=subset|Faults=matrix'
+    if ($Filter) { $rowFilter = "($rowFilter)&($Filter)" }
+    & dotnet test 'tests/Cluster.Integration.Tests/Cluster.Integration.Tests.csproj' -c $Configuration --no-build --nologo --filter $rowFilter --logger 'console;verbosity=detailed'
     $exit = $LASTEXITCODE
     Remove-Item Env:SHOAL_FAULTS_RESULTS
     Write-FaultTable $results (Join-Path $root 'docs/reliability.md')
