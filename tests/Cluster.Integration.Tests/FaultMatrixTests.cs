@@ -25,27 +25,25 @@ public sealed class FaultMatrixTests(ITestOutputHelper output)
     }
 
     [Fact, Trait("Faults", Subset)]
-    public async Task Row1_client_target_partition_both_ways()
-    {
-        await using FaultRow row = await FaultRow.CreateAsync("1. client↔target partition, both ways",
-            "iptables DROP in the client's namespace of everything to and from one target's data port while fio writes; healed once that target's legs are stale", output);
-        row.Run(() => Partition(row, Cut.BothWays));
-    }
+    public Task Row1_client_target_partition_both_ways() => RunRow("1. client↔target partition, both ways",
+            "iptables DROP in the client's namespace of everything to and from one target's data port while fio writes; healed once that target's legs are stale", row => Partition(row, Cut.BothWays));
 
     [Fact, Trait("Faults", Matrix)]
-    public async Task Row2a_client_to_target_requests_dropped()
-    {
-        await using FaultRow row = await FaultRow.CreateAsync("2a. one way: client→target dropped",
-            "iptables DROP of the client's packets to one target's data port (the target's replies would pass); healed once its legs are stale", output);
-        row.Run(() => Partition(row, Cut.Requests));
-    }
+    public Task Row2a_client_to_target_requests_dropped() => RunRow("2a. one way: client→target dropped",
+            "iptables DROP of the client's packets to one target's data port (the target's replies would pass); healed once its legs are stale", row => Partition(row, Cut.Requests));
 
     [Fact, Trait("Faults", Matrix)]
-    public async Task Row2b_target_to_client_replies_dropped()
+    public Task Row2b_target_to_client_replies_dropped() => RunRow("2b. one way: target→client dropped",
+            "iptables DROP in the target's namespace of its data port's packets to the client (requests arrive and are executed, replies are lost); healed once its legs are stale", row => Partition(row, Cut.Replies));
+
+    /// <summary>One row: its own database, namespaces and cluster, disposed whatever happens; the outcome recorded.</summary>
+    private Task RunRow(string row, string done, Action<FaultRow> body) => RunRow(row, done, management: false, body);
+
+    /// <param name="management">n1 also serves the gateway (the CLI talks to it)</param>
+    private async Task RunRow(string row, string done, bool management, Action<FaultRow> body)
     {
-        await using FaultRow row = await FaultRow.CreateAsync("2b. one way: target→client dropped",
-            "iptables DROP in the target's namespace of its data port's packets to the client (requests arrive and are executed, replies are lost); healed once its legs are stale", output);
-        row.Run(() => Partition(row, Cut.Replies));
+        await using FaultRow faultRow = await FaultRow.CreateAsync(row, done, output, management: management);
+        faultRow.Run(() => body(faultRow));
     }
 
     private void Partition(FaultRow row, Cut cut)
@@ -85,11 +83,8 @@ public sealed class FaultMatrixTests(ITestOutputHelper output)
     }
 
     [Fact, Trait("Faults", Matrix)]
-    public async Task Row3_majority_minority_partition_of_the_akka_cluster()
-    {
-        await using FaultRow row = await FaultRow.CreateAsync("3. majority/minority Akka partition",
-            "iptables DROP of every packet to or from the Akka ports in the namespace of a node holding legs (not the client; data path untouched) while fio writes; it is downed by keep-majority SBR and stops; healed, restarted, it rejoins", output);
-        row.Run(() =>
+    public Task Row3_majority_minority_partition_of_the_akka_cluster() => RunRow("3. majority/minority Akka partition",
+            "iptables DROP of every packet to or from the Akka ports in the namespace of a node holding legs (not the client; data path untouched) while fio writes; it is downed by keep-majority SBR and stops; healed, restarted, it rejoins", row =>
         {
             NodeCluster cluster = row.Cluster;
             int minority = FaultRow.VictimOf(row.StartAndFill());
@@ -117,14 +112,10 @@ public sealed class FaultMatrixTests(ITestOutputHelper output)
             row.Note($"heal time includes n{minority}'s restart (once the majority removed it) and rejoin");
             row.VerifyAfterHeal(healed);
         });
-    }
 
     [Fact, Trait("Faults", Matrix)]
-    public async Task Row4_journal_unreachable_for_60_s()
-    {
-        await using FaultRow row = await FaultRow.CreateAsync("4. journal unreachable 60 s",
-            "iptables DROP of every node's packets to PostgreSQL for 60 s; meanwhile fio writes and a leg's node is killed (-9), so the leg failure needs a decision the volume entity must persist; the killed node restarted after the journal returns", output);
-        row.Run(() =>
+    public Task Row4_journal_unreachable_for_60_s() => RunRow("4. journal unreachable 60 s",
+            "iptables DROP of every node's packets to PostgreSQL for 60 s; meanwhile fio writes and a leg's node is killed (-9), so the leg failure needs a decision the volume entity must persist; the killed node restarted after the journal returns", row =>
         {
             NodeCluster cluster = row.Cluster;
             string[][] legs = row.StartAndFill();
@@ -168,14 +159,10 @@ public sealed class FaultMatrixTests(ITestOutputHelper output)
             row.Note($"heal time includes n{victim}'s restart");
             row.VerifyAfterHeal(healed);
         });
-    }
 
     [Fact, Trait("Faults", Matrix)]
-    public async Task Row5_target_drive_full()
-    {
-        await using FaultRow row = await FaultRow.CreateAsync("5. target drive full",
-            "n2's two 256 MiB sparse drive files on a 40 MiB tmpfs: its writes get ENOSPC during the fill and under-fault writes; kept full 30 s more, then healed by growing the tmpfs to 600 MiB", output);
-        row.Run(() =>
+    public Task Row5_target_drive_full() => RunRow("5. target drive full",
+            "n2's two 256 MiB sparse drive files on a 40 MiB tmpfs: its writes get ENOSPC during the fill and under-fault writes; kept full 30 s more, then healed by growing the tmpfs to 600 MiB", row =>
         {
             NodeCluster cluster = row.Cluster;
             const int Full = 2;
@@ -207,14 +194,10 @@ public sealed class FaultMatrixTests(ITestOutputHelper output)
             row.Note($"while full (30 s) the legs were seen as {string.Join(", ", seen)}; epoch {degradedEpoch} → {last.Epoch}; healed legs on n{Full}: {healed.SelectMany(g => g).Count(l => FaultRow.NodeOf(l) == Full)} (were {legs.SelectMany(g => g).Count(l => FaultRow.NodeOf(l) == Full)})");
             row.VerifyAfterHeal(healed);
         });
-    }
 
     [Fact, Trait("Faults", Matrix)]
-    public async Task Row6_bytes_flipped_in_a_stopped_targets_segment()
-    {
-        await using FaultRow row = await FaultRow.CreateAsync("6. bytes flipped at rest",
-            "a leg's target stopped (SIGTERM), 64 bytes inverted inside a written 4 KiB block of that leg's segment in its drive file, target restarted; everything read back, then 'shoal volume scrub vol1 --wait'. Needs checksums at rest (branch checksums)", output, management: true);
-        row.Run(() => CorruptAtRest(row, (file, dataOffset) =>
+    public Task Row6_bytes_flipped_in_a_stopped_targets_segment() => RunRow("6. bytes flipped at rest",
+            "a leg's target stopped (SIGTERM), 64 bytes inverted inside a written 4 KiB block of that leg's segment in its drive file, target restarted; everything read back, then 'shoal volume scrub vol1 --wait'. Needs checksums at rest (branch checksums)", management: true, row => CorruptAtRest(row, (file, dataOffset) =>
         {
             long at = dataOffset + (5L << 20) + 1000;
             byte[] bytes = new byte[64];
@@ -228,14 +211,10 @@ public sealed class FaultMatrixTests(ITestOutputHelper output)
             file.Write(bytes);
             return $"64 bytes inverted at segment offset {at - dataOffset}";
         }));
-    }
 
     [Fact, Trait("Faults", Matrix)]
-    public async Task Row7_misdirected_write_a_block_copied_over_another()
-    {
-        await using FaultRow row = await FaultRow.CreateAsync("7. misdirected write",
-            "a leg's target stopped (SIGTERM), a written 4 KiB block copied over another block of the same leg's segment in its drive file, target restarted; everything read back, then 'shoal volume scrub vol1 --wait'. Needs checksums at rest (branch checksums)", output, management: true);
-        row.Run(() => CorruptAtRest(row, (file, dataOffset) =>
+    public Task Row7_misdirected_write_a_block_copied_over_another() => RunRow("7. misdirected write",
+            "a leg's target stopped (SIGTERM), a written 4 KiB block copied over another block of the same leg's segment in its drive file, target restarted; everything read back, then 'shoal volume scrub vol1 --wait'. Needs checksums at rest (branch checksums)", management: true, row => CorruptAtRest(row, (file, dataOffset) =>
         {
             byte[] block = new byte[4096];
             file.Position = dataOffset + (2L << 20);
@@ -244,7 +223,6 @@ public sealed class FaultMatrixTests(ITestOutputHelper output)
             file.Write(block);
             return "the block at segment offset 2 MiB copied over the one at 7 MiB";
         }));
-    }
 
     /// <summary>
     /// Corrupts a leg of group 6 (96–112 MiB, filled, not rewritten under the fault) while its target is stopped, writes
@@ -279,11 +257,8 @@ public sealed class FaultMatrixTests(ITestOutputHelper output)
     }
 
     [Fact, Trait("Faults", Subset)]
-    public async Task Row8_kill_9_of_every_process_and_restart()
-    {
-        await using FaultRow row = await FaultRow.CreateAsync("8. kill -9 of every process",
-            "kill -9 of all three nodes at once while fio writes (fio ends with an error: its in-flight writes were never acknowledged); all restarted", output);
-        row.Run(() =>
+    public Task Row8_kill_9_of_every_process_and_restart() => RunRow("8. kill -9 of every process",
+            "kill -9 of all three nodes at once while fio writes (fio ends with an error: its in-flight writes were never acknowledged); all restarted", row =>
         {
             NodeCluster cluster = row.Cluster;
             row.StartAndFill();
@@ -306,7 +281,6 @@ public sealed class FaultMatrixTests(ITestOutputHelper output)
             row.Note("heal time from the kill (the fault has no end of its own) includes restarting the three processes");
             row.VerifyAfterHeal(healed);
         });
-    }
 
     private static long TargetWrites(NodeCluster cluster) => Enumerable.Range(1, 3)
         .Sum(n => StaticCluster.Snapshot(cluster.Node(n), cluster.StatsFile(n)).GetProperty("counters").GetProperty("target").GetProperty("writes").GetInt64());
