@@ -33,6 +33,7 @@ internal sealed class NodeCluster : IDisposable
     private readonly int _managementNodes;
     private readonly bool _volumeAtStart;
     private readonly Func<int, IEnumerable<string>>? _extraArgs;
+    private readonly FaultNetwork? _network;
 
     /// <param name="client">1: n1 is converged (target and client); 4: a client-only n4</param>
     /// <param name="resyncRate">the client's --resync-rate; null for the node's default</param>
@@ -40,11 +41,14 @@ internal sealed class NodeCluster : IDisposable
     /// <param name="managementNodes">with <paramref name="management"/>: how many nodes from n1 on serve a gateway
     /// (a second one is the operator's way in while n1 restarts)</param>
     /// <param name="extraArgs">more <c>shoal node start</c> options for a node (e.g. <c>--wire-protocol 1</c>)</param>
+    /// <param name="network">run each node in its own network namespace on this bridge (null: every node on loopback)</param>
     /// <param name="volumeAtStart">the client creates and attaches the volume as it starts; false: the test does it through the gateway
     /// (once every node's drives are registered, so placement sees them all)</param>
     public NodeCluster(string journalConnection, int outAfterSeconds, int client = 1, string volumeSize = VolumeSize, string segmentSize = SegmentSize, string? resyncRate = null,
-        bool management = false, Func<int, IEnumerable<string>>? extraArgs = null, bool volumeAtStart = true, int managementNodes = 1)
+        bool management = false, Func<int, IEnumerable<string>>? extraArgs = null, bool volumeAtStart = true, int managementNodes = 1,
+        FaultNetwork? network = null)
     {
+        _network = network;
         _managementNodes = management ? managementNodes : 0;
         _volumeAtStart = volumeAtStart;
         _extraArgs = extraArgs;
@@ -72,7 +76,7 @@ internal sealed class NodeCluster : IDisposable
     public string ApiUrl => ApiUrlOf(1);
 
     /// <summary>Node n's REST gateway (n ≤ managementNodes).</summary>
-    public string ApiUrlOf(int n) => $"http://127.0.0.1:{_httpPorts[n - 1]}/api/v1";
+    public string ApiUrlOf(int n) => $"http://{Host(n)}:{_httpPorts[n - 1]}/api/v1";
 
     /// <summary>The admin token n1 wrote in its data directory at start.</summary>
     public string AdminTokenFile => AdminTokenFileOf(1);
@@ -86,13 +90,20 @@ internal sealed class NodeCluster : IDisposable
     public (int ExitCode, string Output) CliVia(int n, params string[] args) =>
         ShoalProcess.RunToEnd([.. args, "--api", ApiUrlOf(n), "--token-file", AdminTokenFileOf(n)]);
 
-    public string UriOf(int n) => $"nbd://127.0.0.1:{_nbdPorts[n - 1]}/{Volume}";
+    public string UriOf(int n) => $"nbd://{Host(n)}:{_nbdPorts[n - 1]}/{Volume}";
+
+    /// <summary>The address node n binds: its namespace's address on the bridge, or loopback.</summary>
+    public string Host(int n) => _network?.Address(n) ?? "127.0.0.1";
+
+    public int AkkaPort(int n) => _akkaPorts[n - 1];
+
+    public int DataPort(int n) => _dataPorts[n - 1];
 
     public string StatsFile(int n) => Path.Combine(Root, $"n{n}.stats.json");
 
     public ShoalProcess Node(int n) => _nodes[n - 1] ?? throw new InvalidOperationException($"n{n} is not running");
 
-    public string AkkaAddress(int n) => $"127.0.0.1:{_akkaPorts[n - 1]}";
+    public string AkkaAddress(int n) => $"{Host(n)}:{_akkaPorts[n - 1]}";
 
     public string DrivePath(int n, int drive) => Path.Combine(Root, $"n{n}", $"d{drive}.img");
 
@@ -114,7 +125,7 @@ internal sealed class NodeCluster : IDisposable
         var args = new List<string>
         {
             "node", "start", "--name", $"n{n}", "--data-dir", Path.Combine(Root, $"n{n}"), "--cluster-key-file", KeyFile,
-            "--akka", $"127.0.0.1:{_akkaPorts[n - 1]}",
+            "--akka", AkkaAddress(n),
             "--journal", "postgresql", "--journal-connection", _journal, "--segment-size", _segmentSize,
             "--out-after", _outAfterSeconds.ToString(CultureInfo.InvariantCulture), "--sbr-stable-after", "5",
         };
@@ -122,7 +133,7 @@ internal sealed class NodeCluster : IDisposable
         // cluster of its own when the second seed happens to be down too.
         for (int s = 1; s <= Math.Max(3, Client); s++)
         {
-            args.AddRange(["--seed", $"127.0.0.1:{_akkaPorts[s - 1]}"]);
+            args.AddRange(["--seed", AkkaAddress(s)]);
         }
         bool target = n <= 3;
         bool client = n == Client || _forced.Contains(n);
@@ -130,12 +141,12 @@ internal sealed class NodeCluster : IDisposable
         args.AddRange(["--roles", (target && client ? "target,client" : target ? "target" : "client") + (management ? ",management" : "")]);
         if (management)
         {
-            args.AddRange(["--http-listen", $"127.0.0.1:{_httpPorts[n - 1]}"]);
+            args.AddRange(["--http-listen", $"{Host(n)}:{_httpPorts[n - 1]}"]);
         }
         args.AddRange(_extraArgs?.Invoke(n) ?? []);
         if (target)
         {
-            args.AddRange(["--drive", DrivePath(n, 0) + "=256MiB", "--drive", DrivePath(n, 1) + "=256MiB", "--data-listen", $"127.0.0.1:{_dataPorts[n - 1]}"]);
+            args.AddRange(["--drive", DrivePath(n, 0) + "=256MiB", "--drive", DrivePath(n, 1) + "=256MiB", "--data-listen", $"{Host(n)}:{_dataPorts[n - 1]}"]);
         }
         if (n == Client && _volumeAtStart)
         {
@@ -145,7 +156,7 @@ internal sealed class NodeCluster : IDisposable
         if (client)
         {
             args.AddRange(_volumeAtStart || _forced.Contains(n) ? ["--attach", Volume] : []);
-            args.AddRange(["--nbd-listen", $"127.0.0.1:{_nbdPorts[n - 1]}"]);
+            args.AddRange(["--nbd-listen", $"{Host(n)}:{_nbdPorts[n - 1]}"]);
             if (_resyncRate != null)
             {
                 args.AddRange(["--resync-rate", _resyncRate]);
@@ -155,7 +166,7 @@ internal sealed class NodeCluster : IDisposable
         {
             args.Add("--force-attach");
         }
-        _nodes[n - 1] = ShoalProcess.StartWith($"n{n}", args, "shoal node ready", TimeSpan.FromMinutes(3));
+        _nodes[n - 1] = ShoalProcess.StartWith($"n{n}", args, "shoal node ready", TimeSpan.FromMinutes(3), _network?.Namespace(n));
     }
 
     /// <summary>
@@ -164,7 +175,7 @@ internal sealed class NodeCluster : IDisposable
     /// </summary>
     public void WaitUntilRemoved(int n, int observer)
     {
-        string address = $"127.0.0.1:{_akkaPorts[n - 1]}";
+        string address = AkkaAddress(n);
         long deadline = Environment.TickCount64 + 90_000;
         while (StaticCluster.Snapshot(Node(observer), StatsFile(observer)).GetProperty("counters").GetProperty("members")
             .EnumerateArray().Any(m => m.GetString()!.Contains(address, StringComparison.Ordinal)))
@@ -287,25 +298,36 @@ internal sealed class NodeCluster : IDisposable
             byte[]? first = null;
             foreach (string leg in legs[g])
             {
-                // "n2/1/5:InSync" → node 2, drive 1, segment 5
-                string[] parts = leg.Split(':')[0].Split('/');
-                byte[] bytes = ReadSegment(DrivePath(int.Parse(parts[0][1..], CultureInfo.InvariantCulture), int.Parse(parts[1], CultureInfo.InvariantCulture)), int.Parse(parts[2], CultureInfo.InvariantCulture));
+                (string path, long offsetBytes, long segmentBytes) = LegData(leg);
+                byte[] bytes = new byte[segmentBytes];
+                using (var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite))
+                {
+                    file.Position = offsetBytes;
+                    file.ReadExactly(bytes);
+                }
                 first ??= bytes;
                 Assert.True(first.AsSpan().SequenceEqual(bytes), $"group {g}: leg {leg} differs from {legs[g][0]}");
             }
         }
     }
 
-    private static byte[] ReadSegment(string drivePath, int segment)
+    /// <summary>Where a leg's segment data lies in its drive file: the file, the data's offset and length in bytes.</summary>
+    public (string DrivePath, long OffsetBytes, long SegmentBytes) LegData(string leg)
+    {
+        // "n2/1/5:InSync" → node 2, drive 1, segment 5
+        string[] parts = leg.Split(':')[0].Split('/');
+        string path = DrivePath(int.Parse(parts[0][1..], CultureInfo.InvariantCulture), int.Parse(parts[1], CultureInfo.InvariantCulture));
+        (long offsetBytes, long segmentBytes) = SegmentData(path, int.Parse(parts[2], CultureInfo.InvariantCulture));
+        return (path, offsetBytes, segmentBytes);
+    }
+
+    private static (long OffsetBytes, long SegmentBytes) SegmentData(string drivePath, int segment)
     {
         using var file = new FileStream(drivePath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
         byte[] block = new byte[Superblock.Size];
         file.ReadExactly(block);
         Assert.Equal(Superblock.Verdict.Valid, Superblock.TryDecode(block, out Superblock? super));
-        byte[] bytes = new byte[super!.SegmentBytes];
-        file.Position = super.SegmentDataOffset(segment);
-        file.ReadExactly(bytes);
-        return bytes;
+        return (super!.SegmentDataOffset(segment), super.SegmentBytes);
     }
 
     public string Logs() => string.Join("\n", _nodes.Where(n => n != null).SelectMany(n => n!.Lines.TakeLast(60).Select(l => $"[{n!.Label}] {l}")));

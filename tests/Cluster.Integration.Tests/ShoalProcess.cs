@@ -28,9 +28,17 @@ internal sealed class ShoalProcess : IDisposable
 
     public static ShoalProcess Start(string label, params string[] args) => StartWith(label, args, "shoal ", TimeSpan.FromSeconds(30));
 
-    public static ShoalProcess StartWith(string label, IReadOnlyList<string> args, string readyPrefix, TimeSpan timeout)
+    /// <param name="netns">a network namespace to run it in (<c>ip netns exec</c> execs in place, so the pid is shoal's)</param>
+    public static ShoalProcess StartWith(string label, IReadOnlyList<string> args, string readyPrefix, TimeSpan timeout, string? netns = null)
     {
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        var psi = new ProcessStartInfo(netns == null ? "dotnet" : "ip") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        if (netns != null)
+        {
+            foreach (string a in (string[])["netns", "exec", netns, "dotnet"])
+            {
+                psi.ArgumentList.Add(a);
+            }
+        }
         psi.ArgumentList.Add(ShoalDll);
         foreach (string a in args)
         {
