@@ -76,6 +76,19 @@ internal static unsafe partial class Libc
     public const int SO_RCVTIMEO = 20;
     public const int SO_SNDTIMEO = 21;
 
+    public const int SO_KEEPALIVE = 9;
+
+    public const int IPPROTO_TCP = 6;
+
+    /// <summary>Seconds of idleness before the first keepalive probe.</summary>
+    public const int TCP_KEEPIDLE = 4;
+
+    /// <summary>Seconds between keepalive probes.</summary>
+    public const int TCP_KEEPINTVL = 5;
+
+    /// <summary>Milliseconds sent data may stay unacknowledged (keepalive probes included) before the kernel drops the connection with ETIMEDOUT.</summary>
+    public const int TCP_USER_TIMEOUT = 18;
+
     public const int FALLOC_FL_KEEP_SIZE = 0x01;
     public const int FALLOC_FL_PUNCH_HOLE = 0x02;
     public const int SEEK_END = 2;

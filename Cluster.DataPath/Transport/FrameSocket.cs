@@ -316,6 +316,30 @@ public sealed unsafe class FrameSocket : IDisposable
     /// <summary>Like <see cref="SetReceiveTimeout"/> for SO_SNDTIMEO, which also bounds a blocking connect(2) on Linux.</summary>
     public static void SetSendTimeout(Socket socket, int timeoutMs) => SetTimeout((int)socket.Handle, Libc.SO_SNDTIMEO, timeoutMs);
 
+    /// <summary>
+    /// Makes the kernel give up on a peer that stops acknowledging within <paramref name="timeoutMs"/>: data sent and
+    /// not acknowledged (TCP_USER_TIMEOUT), and an idle connection whose keepalive probes go unanswered. Without it a
+    /// peer behind a silent drop (a partition, a pulled cable) holds every request in flight for TCP's ~15 min of
+    /// retransmissions. The kernel's ACKs do not wait for the application, so a slow but live peer is not cut.
+    /// </summary>
+    public static void SetDeadPeerTimeout(Socket socket, int timeoutMs)
+    {
+        int fd = (int)socket.Handle;
+        int idleSeconds = Math.Max(1, timeoutMs / 2000);
+        SetInt(fd, Libc.SOL_SOCKET, Libc.SO_KEEPALIVE, 1);
+        SetInt(fd, Libc.IPPROTO_TCP, Libc.TCP_KEEPIDLE, idleSeconds);
+        SetInt(fd, Libc.IPPROTO_TCP, Libc.TCP_KEEPINTVL, 1);
+        SetInt(fd, Libc.IPPROTO_TCP, Libc.TCP_USER_TIMEOUT, timeoutMs);
+    }
+
+    private static void SetInt(int fd, int level, int option, int value)
+    {
+        if (Libc.SetSockOpt(fd, level, option, &value, sizeof(int)) != 0)
+        {
+            throw new SocketException(Marshal.GetLastPInvokeError());
+        }
+    }
+
     private static void SetTimeout(int fd, int option, int timeoutMs)
     {
         long* timeval = stackalloc long[2];

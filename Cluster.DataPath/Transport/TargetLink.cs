@@ -68,6 +68,12 @@ public sealed unsafe class TargetLink : IDisposable
     /// <summary>The wire protocol version of the current (or last) connection; 0 before the first.</summary>
     public ushort Version { get; private set; }
 
+    /// <summary>
+    /// How long a target may leave sent requests unacknowledged at the TCP level before the link is dropped and its
+    /// requests fail over as a leg failure (the control plane then marks the leg stale and the writes go on).
+    /// </summary>
+    public const int DeadPeerTimeoutMs = 5000;
+
     /// <summary>Connects and authenticates; false (logged) when the target cannot be reached or refuses.</summary>
     public bool Connect(int timeoutMs = 3000)
     {
@@ -87,6 +93,7 @@ public sealed unsafe class TargetLink : IDisposable
             // Socket properties, makes .NET emulate blocking over a non-blocking descriptor, and then every
             // receive that waits allocates). Linux bounds a blocking connect by SO_SNDTIMEO.
             FrameSocket.SetSendTimeout(socket, timeoutMs);
+            FrameSocket.SetDeadPeerTimeout(socket, DeadPeerTimeoutMs);
             socket.Connect(ep);
             FrameSocket.SetSendTimeout(socket, 0);
             frames.SetReceiveTimeout(timeoutMs);
