@@ -40,9 +40,10 @@ public sealed class FaultMatrixTests(ITestOutputHelper output)
     private Task RunRow(string row, string done, Action<FaultRow> body) => RunRow(row, done, management: false, body);
 
     /// <param name="management">n1 also serves the gateway (the CLI talks to it)</param>
-    private async Task RunRow(string row, string done, bool management, Action<FaultRow> body)
+    /// <param name="volumeAtStart">false: the row creates the volume through the gateway (management needed)</param>
+    private async Task RunRow(string row, string done, bool management, Action<FaultRow> body, bool volumeAtStart = true)
     {
-        await using FaultRow faultRow = await FaultRow.CreateAsync(row, done, output, management: management);
+        await using FaultRow faultRow = await FaultRow.CreateAsync(row, done, output, management: management, volumeAtStart: volumeAtStart);
         faultRow.Run(() => body(faultRow));
     }
 
@@ -162,12 +163,14 @@ public sealed class FaultMatrixTests(ITestOutputHelper output)
 
     [Fact, Trait("Faults", Matrix)]
     public Task Row5_target_drive_full() => RunRow("5. target drive full",
-            "n2's two 256 MiB sparse drive files on a 40 MiB tmpfs: its writes get ENOSPC during the fill and under-fault writes; kept full 30 s more, then healed by growing the tmpfs to 600 MiB", row =>
+            "n2's two 256 MiB sparse drive files on a 40 MiB tmpfs: its writes get ENOSPC during the fill and under-fault writes; kept full 30 s more, then healed by growing the tmpfs to 600 MiB", management: true, volumeAtStart: false, body: row =>
         {
             NodeCluster cluster = row.Cluster;
             const int Full = 2;
             row.Network.MountTmpfs(Path.Combine(cluster.Root, $"n{Full}"), "40m");
-            string[][] legs = row.StartAndFill();
+            // The volume is made once n2's drives are in view, so it has legs on the drive that fills.
+            string[][] legs = row.StartCreateAndFill();
+            Assert.Contains(legs.SelectMany(g => g), l => FaultRow.NodeOf(l) == Full);
             row.Fio("under-fault", row.UnderFault());
             (ulong degradedEpoch, string[][] degraded, _) = cluster.WaitForVolume(
                 v => v.Legs.SelectMany(g => g).Any(l => FaultRow.NodeOf(l) == Full && !l.EndsWith(":InSync", StringComparison.Ordinal)),

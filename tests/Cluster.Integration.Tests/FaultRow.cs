@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
@@ -49,7 +50,8 @@ internal sealed class FaultRow : IAsyncDisposable
     public double? HealSeconds { get; private set; }
 
     /// <summary>Creates the row's database, namespaces and cluster (not started).</summary>
-    public static async Task<FaultRow> CreateAsync(string row, string done, ITestOutputHelper output, int outAfterSeconds = 600, bool management = false)
+    /// <param name="volumeAtStart">false: the test creates the volume through the gateway (<see cref="StartCreateAndFill"/>)</param>
+    public static async Task<FaultRow> CreateAsync(string row, string done, ITestOutputHelper output, int outAfterSeconds = 600, bool management = false, bool volumeAtStart = true)
     {
         Tool.Require("fio");
         var postgres = new PostgresServer();
@@ -58,7 +60,8 @@ internal sealed class FaultRow : IAsyncDisposable
         try
         {
             network = new FaultNetwork(3, postgres.ConnectionString);
-            var cluster = new NodeCluster(network.JournalConnection(postgres.ConnectionString), outAfterSeconds, management: management, network: network);
+            var cluster = new NodeCluster(network.JournalConnection(postgres.ConnectionString), outAfterSeconds, management: management, network: network,
+                volumeAtStart: volumeAtStart);
             return new FaultRow(row, done, output, postgres, network, cluster);
         }
         catch
@@ -97,7 +100,36 @@ internal sealed class FaultRow : IAsyncDisposable
     public string[][] StartAndFill()
     {
         Cluster.StartAll();
-        (ulong epoch, string[][] legs, _) = Cluster.Volume1();
+        return AttachedAndFilled();
+    }
+
+    /// <summary>
+    /// Starts the nodes, then creates the volume through the gateway once every node's drives are online and attaches
+    /// it on n1, so its legs may use every node (a volume declared at start is placed on the drives its node has heard
+    /// of by then, which may leave out a node still joining); then as <see cref="StartAndFill"/>.
+    /// </summary>
+    public string[][] StartCreateAndFill()
+    {
+        Cluster.StartAll();
+        Poll.Until(() => Cluster.Cli("drive", "list", "--json") is (0, var list) && Regex.Matches(list, "\"status\":\\s*\"online\"").Count == 6,
+            "every drive online", TimeSpan.FromSeconds(60));
+        (int code, string text) = (0, "");
+        Poll.Until(() =>
+        {
+            (code, text) = Cluster.Cli("volume", "create", NodeCluster.Volume, "--layout", "mirror", "--size", NodeCluster.VolumeSize);
+            return code == 0 || !text.Contains("507", StringComparison.Ordinal);
+        }, "the volume created with every node's drives in view", TimeSpan.FromSeconds(30));
+        Assert.True(code == 0, text);
+        (code, text) = Cluster.Cli("volume", "attach", NodeCluster.Volume, "--node", "n1");
+        Assert.True(code == 0, text);
+        Poll.Until(() => Cluster.Node(1).Lines.Any(l => l.Contains($"volume {NodeCluster.Volume}: attached on n1", StringComparison.Ordinal)),
+            "n1's engine attached", TimeSpan.FromSeconds(30));
+        return AttachedAndFilled();
+    }
+
+    private string[][] AttachedAndFilled()
+    {
+        (ulong epoch, string[][] legs, _) = Cluster.WaitForVolume(_ => true, TimeSpan.FromSeconds(30), "the attached volume in n1's stats");
         Log($"attached at epoch {epoch}: {Describe(legs)}");
         Assert.All(legs, g => Assert.Equal(2, g.Select(l => l.Split('/')[0]).Distinct().Count()));
         Fio("fill", Fill());
