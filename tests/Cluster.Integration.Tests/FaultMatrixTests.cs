@@ -200,7 +200,7 @@ public sealed class FaultMatrixTests(ITestOutputHelper output)
 
     [Fact, Trait("Faults", Matrix)]
     public Task Row6_bytes_flipped_in_a_stopped_targets_segment() => RunRow("6. bytes flipped at rest",
-            "a leg's target stopped (SIGTERM), 64 bytes inverted inside a written 4 KiB block of that leg's segment in its drive file, target restarted; everything read back, then 'shoal volume scrub vol1 --wait'. Needs checksums at rest (branch checksums)", management: true, row => CorruptAtRest(row, (file, dataOffset) =>
+            "a leg's target stopped (SIGTERM), 64 bytes inverted inside a written 4 KiB block of that leg's segment in its drive file, target restarted; everything read back, then 'shoal volume scrub vol1 --wait'. Relies on checksums at rest (ADR 0004)", management: true, row => CorruptAtRest(row, (file, dataOffset) =>
         {
             long at = dataOffset + (5L << 20) + 1000;
             byte[] bytes = new byte[64];
@@ -217,7 +217,7 @@ public sealed class FaultMatrixTests(ITestOutputHelper output)
 
     [Fact, Trait("Faults", Matrix)]
     public Task Row7_misdirected_write_a_block_copied_over_another() => RunRow("7. misdirected write",
-            "a leg's target stopped (SIGTERM), a written 4 KiB block copied over another block of the same leg's segment in its drive file, target restarted; everything read back, then 'shoal volume scrub vol1 --wait'. Needs checksums at rest (branch checksums)", management: true, row => CorruptAtRest(row, (file, dataOffset) =>
+            "a leg's target stopped (SIGTERM), a written 4 KiB block copied over another block of the same leg's segment in its drive file, target restarted; everything read back, then 'shoal volume scrub vol1 --wait'. Relies on checksums at rest (ADR 0004)", management: true, row => CorruptAtRest(row, (file, dataOffset) =>
         {
             byte[] block = new byte[4096];
             file.Position = dataOffset + (2L << 20);
