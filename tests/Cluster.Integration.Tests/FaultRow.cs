@@ -1,4 +1,3 @@
-using System.Text.RegularExpressions;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
@@ -111,16 +110,8 @@ internal sealed class FaultRow : IAsyncDisposable
     public string[][] StartCreateAndFill()
     {
         Cluster.StartAll();
-        Poll.Until(() => Cluster.Cli("drive", "list", "--json") is (0, var list) && Regex.Matches(list, "\"status\":\\s*\"online\"").Count == 6,
-            "every drive online", TimeSpan.FromSeconds(60));
-        (int code, string text) = (0, "");
-        Poll.Until(() =>
-        {
-            (code, text) = Cluster.Cli("volume", "create", NodeCluster.Volume, "--layout", "mirror", "--size", NodeCluster.VolumeSize);
-            return code == 0 || !text.Contains("507", StringComparison.Ordinal);
-        }, "the volume created with every node's drives in view", TimeSpan.FromSeconds(30));
-        Assert.True(code == 0, text);
-        (code, text) = Cluster.Cli("volume", "attach", NodeCluster.Volume, "--node", "n1");
+        Cluster.CreateVolumeThroughGateway();
+        (int code, string text) = Cluster.Cli("volume", "attach", NodeCluster.Volume, "--node", "n1");
         Assert.True(code == 0, text);
         Poll.Until(() => Cluster.Node(1).Lines.Any(l => l.Contains($"volume {NodeCluster.Volume}: attached on n1", StringComparison.Ordinal)),
             "n1's engine attached", TimeSpan.FromSeconds(30));

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using Shoal.DataPath.Drives;
 
 namespace Shoal.Integration.Tests;
@@ -102,6 +103,24 @@ internal sealed class NodeCluster : IDisposable
     public string StatsFile(int n) => Path.Combine(Root, $"n{n}.stats.json");
 
     public ShoalProcess Node(int n) => _nodes[n - 1] ?? throw new InvalidOperationException($"n{n} is not running");
+
+    /// <summary>
+    /// Once all three target nodes' drives are online, creates the volume through n1's gateway, so placement may use
+    /// every node (a volume declared at a node's start is placed on the drives that node has heard of by then). The
+    /// volume entity places on its own node's directory, which may still lack a drive: 507 is retried for 30 s.
+    /// </summary>
+    public void CreateVolumeThroughGateway()
+    {
+        Poll.Until(() => Cli("drive", "list", "--json") is (0, var list) && Regex.Matches(list, "\"status\":\\s*\"online\"").Count == 6,
+            "every drive online", TimeSpan.FromSeconds(60));
+        (int code, string text) = (0, "");
+        Poll.Until(() =>
+        {
+            (code, text) = Cli("volume", "create", Volume, "--layout", "mirror", "--size", _volumeSize);
+            return code == 0 || !text.Contains("507", StringComparison.Ordinal);
+        }, "the volume created with every node's drives in view", TimeSpan.FromSeconds(30));
+        Assert.True(code == 0, text);
+    }
 
     public string AkkaAddress(int n) => $"{Host(n)}:{_akkaPorts[n - 1]}";
 

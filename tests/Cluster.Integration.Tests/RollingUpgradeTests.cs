@@ -62,18 +62,10 @@ public sealed partial class RollingUpgradeTests(PostgresServer postgres, ITestOu
         cluster.StartAll();
         using HttpClient http = Gateway(cluster, 1);
         // The volume is made once every node's drives are online, so its legs spread over all three nodes.
-        Poll.Until(() => AllDrives(http).Count(d => d.Status == "online") == 6, "every drive online", TimeSpan.FromSeconds(60));
-        // The volume entity places on its own node's drive directory, which may not have heard every drive yet: 507 is retried.
-        (int code, string text) = (0, "");
-        Poll.Until(() =>
-        {
-            (code, text) = cluster.Cli("volume", "create", NodeCluster.Volume, "--layout", "mirror", "--size", NodeCluster.VolumeSize);
-            return code == 0 || !text.Contains("507", StringComparison.Ordinal);
-        }, "the volume created with every node's drives in view", TimeSpan.FromSeconds(30));
-        Assert.True(code == 0, text);
+        cluster.CreateVolumeThroughGateway();
         // The application's view: a block device on this host (FUSE file over NBD to n1's export, bound to a loop
         // device), which holds I/O while n1 itself restarts.
-        (code, text) = cluster.Cli("attach", NodeCluster.Volume, "--node", "n1", "--device", "fuse-loop", "--io-timeout", "300s", "--run-dir", host.RunDir);
+        (int code, string text) = cluster.Cli("attach", NodeCluster.Volume, "--node", "n1", "--device", "fuse-loop", "--io-timeout", "300s", "--run-dir", host.RunDir);
         Assert.True(code == 0, text);
         string device = text.Split('\n').Select(l => l.Trim()).Single(l => l.StartsWith("/dev/loop", StringComparison.Ordinal));
         (_, string[][] legs, _) = cluster.Volume1();
