@@ -48,8 +48,11 @@ internal static class VolumeRoutes
         new("DELETE", "/volumes/{name}", ApiRole.Admin, "Delete a detached volume; its segments are freed once their targets confirm", null, "Volume", async c =>
         {
             VolumeName name = Name(c);
-            await cp.GetVolume(name, c.RequestAborted);
-            return ApiResult.Accepted(ApiMapping.Volume(await cp.Command(new DeleteVolume(name), c.RequestAborted)));
+            VolumeView current = await cp.GetVolume(name, c.RequestAborted);
+            VolumeView after = await cp.Command(new DeleteVolume(name), c.RequestAborted);
+            // A small volume's segments can all be released before the answer: the entity then has no spec left to
+            // show, and the answer is the volume as it was, marked deleted.
+            return ApiResult.Accepted(ApiMapping.Volume(after.Spec == null ? current with { Status = VolumeStatus.Deleted } : after));
         }),
         new("POST", "/volumes/{name}/attach", ApiRole.Admin, "Attach a volume on a client node and export it over NBD", "AttachRequest", "AttachmentResult", async c =>
         {
